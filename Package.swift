@@ -1,0 +1,78 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Strict settings for every Swift target, set in one place.
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Portcullis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "portcullis", targets: ["PortcullisCLI"]),
+        .library(name: "Portcullis", targets: ["Portcullis"]),
+        .library(name: "PortcullisPluginKit", targets: ["PortcullisPluginKit"]),
+        // Plugins: each its own dynamic module, loaded with dlopen, never linked into the host.
+        .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
+        // @products:crypt
+        // @products:hmac
+        // @products:iplist
+        // @products:pam
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // The host protocol: one C header every plugin implements.
+        .target(name: "CPortcullisPlugin"),
+        // The same vocabulary (reasons, verdicts, credential kinds) for Swift code on either side.
+        .target(name: "PortcullisProtocol", dependencies: ["CPortcullisPlugin"], swiftSettings: strictSwift),
+        // IP addresses and CIDR prefixes, shared by the host's proxy resolver and the iplist plugin.
+        .target(name: "PortcullisNetwork", swiftSettings: strictSwift),
+        // The thin Swift SDK for plugin authors.
+        .target(
+            name: "PortcullisPluginKit",
+            dependencies: ["CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork"],
+            swiftSettings: strictSwift
+        ),
+        // The host: config, loader, stacks, dispatcher, outcome and its HTTP mapping.
+        .target(
+            name: "Portcullis",
+            dependencies: [
+                "CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "PortcullisCLI",
+            dependencies: [
+                "Portcullis", "PortcullisProtocol", "PortcullisNetwork",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift
+        ),
+
+        // plugins/debug: a scriptable plugin in plain C; proves the ABI is language-neutral.
+        .target(
+            name: "DebugPlugin", dependencies: ["CPortcullisPlugin"], path: "plugins/debug",
+            exclude: ["README.md"], publicHeadersPath: "."
+        ),
+        // @targets:crypt
+        // @targets:hmac
+        // @targets:iplist
+        // @targets:pam
+
+        .testTarget(
+            name: "PortcullisTests",
+            dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork"],
+            swiftSettings: strictSwift
+        ),
+    ]
+)

@@ -1,0 +1,7 @@
+/* Compile-time checks of the ABI's layout on this platform. (A C target also needs one .c file.) */
+#include "portcullis_plugin.h"
+
+_Static_assert(sizeof(pc_str) == 2 * sizeof(void *), "pc_str is pointer + length");
+_Static_assert(sizeof(pc_address) == 24, "pc_address layout is part of ABI 1");
+_Static_assert(PC_VERDICT_COUNT == 4, "verdicts are a closed list");
+_Static_assert(PC_REASON_COUNT == 14, "update ReasonCode in Swift when adding a reason");

@@ -1,0 +1,110 @@
+internal import CPortcullisPlugin
+public import PortcullisNetwork
+import PortcullisProtocol
+
+/// A read-only view of the request the host passed to `check`.
+///
+/// Nothing is copied up front: each property reads the host's memory, which stays valid only
+/// until `check` returns. Copy what you keep (`Array(bytes)`, `String(...)`).
+public struct PluginRequest {
+    let raw: UnsafePointer<pc_request>
+
+    init(_ raw: UnsafePointer<pc_request>) {
+        self.raw = raw
+    }
+
+    /// The original request's method, e.g. `GET`.
+    public var method: String { ByteView(raw.pointee.method).text }
+    /// The original request's target: path and query as sent.
+    public var path: String { ByteView(raw.pointee.path).text }
+    /// The original `Host`.
+    public var host: String { ByteView(raw.pointee.host).text }
+    /// The stack being evaluated.
+    public var stack: String { ByteView(raw.pointee.stack).text }
+
+    /// The direct TCP peer.
+    public var peer: IPAddress? { IPAddress(raw.pointee.peer) }
+    /// The client as resolved by the host through its trusted proxies; nil when unknown.
+    public var client: IPAddress? { IPAddress(raw.pointee.client) }
+
+    public var headerCount: Int { raw.pointee.header_count }
+
+    /// The `index`th header of the original request as (name, value) byte views.
+    public func header(at index: Int) -> (name: ByteView, value: ByteView) {
+        precondition(index >= 0 && index < headerCount, "header index out of range")
+        let pair = raw.pointee.headers[index]
+        return (ByteView(pair.name), ByteView(pair.value))
+    }
+
+    /// Every value of the header `name` (case-insensitive), in order.
+    public func headerValues(_ name: String) -> [ByteView] {
+        (0..<headerCount).compactMap { index in
+            let header = header(at: index)
+            return header.name.equalsIgnoringASCIICase(name) ? header.value : nil
+        }
+    }
+
+    /// The credential the host parsed from `Authorization`.
+    public var credential: Credential {
+        let credential = raw.pointee.credential
+        switch CredentialKind(rawValue: credential.kind) ?? .malformed {
+        case .none: return .none
+        case .basic: return .basic(user: ByteView(credential.user), password: ByteView(credential.password))
+        case .bearer: return .bearer(token: ByteView(credential.token))
+        case .other: return .other(scheme: ByteView(credential.scheme).text, value: ByteView(credential.token))
+        case .malformed: return .malformed(scheme: ByteView(credential.scheme).text)
+        }
+    }
+}
+
+/// The credential the host parsed once from `Authorization` (RFC 7617, RFC 6750).
+public enum Credential {
+    case none
+    /// The user-id (before the first colon) and the password, as raw bytes: compare bytes,
+    /// never strings decoded with replacement characters.
+    case basic(user: ByteView, password: ByteView)
+    case bearer(token: ByteView)
+    /// A well-formed `Authorization` of another scheme.
+    case other(scheme: String, value: ByteView)
+    /// An `Authorization` header the host could not parse; the scheme if one was recognizable.
+    case malformed(scheme: String)
+}
+
+/// Bytes owned by the host, valid during `check`.
+public struct ByteView {
+    public let bytes: UnsafeRawBufferPointer
+
+    init(_ str: pc_str) {
+        bytes = UnsafeRawBufferPointer(start: str.data, count: str.data == nil ? 0 : str.length)
+    }
+
+    public var count: Int { bytes.count }
+    public var isEmpty: Bool { bytes.isEmpty }
+
+    /// The bytes as UTF-8 text, or nil when they are not valid UTF-8.
+    public var utf8: String? { String(validating: bytes, as: UTF8.self) }
+
+    /// The bytes as text for display (invalid UTF-8 replaced). Never use it to compare credentials.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    public func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        let other = other.utf8
+        guard other.count == bytes.count else { return false }
+        return zip(bytes, other).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
+    }
+}
+
+private func asciiLowercased(_ byte: UInt8) -> UInt8 {
+    (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+}
+
+extension IPAddress {
+    init?(_ address: pc_address) {
+        let bytes = withUnsafeBytes(of: address.bytes) { Array($0) }
+        switch address.family {
+        case PC_ADDRESS_IPV4: self.init(bytes: bytes.prefix(4))
+        case PC_ADDRESS_IPV6: self.init(bytes: bytes)
+        default: return nil
+        }
+    }
+}

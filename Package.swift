@@ -16,9 +16,13 @@ let package = Package(
         .library(name: "PortcullisPluginKit", targets: ["PortcullisPluginKit"]),
         // Plugins: each its own dynamic module, loaded with dlopen, never linked into the host.
         .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
+        // plugins/crypt (issue 3)
         // @products:crypt
+        // plugins/hmac (issue 4)
         // @products:hmac
+        // plugins/iplist (issue 5)
         // @products:iplist
+        // plugins/pam (issue 6)
         // @products:pam
     ],
     dependencies: [
@@ -64,9 +68,13 @@ let package = Package(
             name: "DebugPlugin", dependencies: ["CPortcullisPlugin"], path: "plugins/debug",
             exclude: ["README.md"], publicHeadersPath: "."
         ),
+        // plugins/crypt (issue 3)
         // @targets:crypt
+        // plugins/hmac (issue 4)
         // @targets:hmac
+        // plugins/iplist (issue 5)
         // @targets:iplist
+        // plugins/pam (issue 6)
         // @targets:pam
 
         .testTarget(

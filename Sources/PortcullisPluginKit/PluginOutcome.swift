@@ -6,7 +6,9 @@ public enum PluginOutcome: Sendable, Equatable {
     /// answer, e.g. a token's remaining lifetime; nil leaves it to the host's configuration.
     case allow(Identity, detail: String? = nil, cacheTTL: Int? = nil)
     /// Refused. `challenge` is the `WWW-Authenticate` value this plugin offers for a retry.
-    case deny(ReasonCode, challenge: String? = nil, detail: String? = nil)
+    /// `failDelay` asks the host to hold the response (as PAM's fail delay does) without
+    /// blocking a thread.
+    case deny(ReasonCode, challenge: String? = nil, detail: String? = nil, failDelay: Duration? = nil)
     /// Not applicable to this request; `challenge` still offers the plugin's scheme to the client.
     case ignore(challenge: String? = nil, detail: String? = nil)
     /// The plugin could not decide. The host denies: this never lets anyone in.

@@ -159,6 +159,9 @@ typedef struct pc_result {
     uint32_t verdict;     /* PC_VERDICT_* */
     uint32_t reason;      /* PC_REASON_*: required for deny and error, NONE otherwise */
     int32_t cache_ttl;    /* seconds this result stays true: < 0 no hint, 0 never cache, > 0 an upper bound */
+    uint32_t fail_delay_ms; /* deny: delay the response this long (PAM's fail delay); the host waits
+                               without holding a thread. 0 = none */
+    uint32_t reserved1;
     pc_str principal;     /* allow: who the caller is (UTF-8) */
     const pc_pair *attributes; /* allow: extra facts about the principal (UTF-8 names and values) */
     size_t attribute_count;

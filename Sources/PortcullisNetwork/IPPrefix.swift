@@ -58,17 +58,13 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
             return length == 0 || (value ^ network) >> (32 - length) == 0
         case (.v6(let network), .v6(let value)):
             return length == 0 || (value ^ network) >> (128 - length) == 0
-        case (.v6, .v4(let value)):
-            // An IPv6 prefix written over the mapped range (::ffff:0:0/96) still matches.
-            return contains6(UInt128(0xffff) << 32 | UInt128(value))
+        case (.v6(let network), .v4(let value)):
+            // Only an IPv6 prefix inside the mapped range (::ffff:0:0/96) speaks about IPv4 clients.
+            let mapped = UInt128(0xffff) << 32 | UInt128(value)
+            return length >= 96 && (mapped ^ network) >> (128 - length) == 0
         default:
             return false
         }
-    }
-
-    private func contains6(_ value: UInt128) -> Bool {
-        guard case .v6(let network) = address else { return false }
-        return length == 0 || (value ^ network) >> (128 - length) == 0
     }
 
     public var description: String { "\(address)/\(length)" }

@@ -92,7 +92,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .executableTarget(
-            name: "BenchPam", dependencies: ["PamPlugin", "PortcullisPluginKit", "CLibpam"], path: "bench/pam",
+            name: "BenchPam", dependencies: ["PamPlugin", "PortcullisPluginKit", "CPortcullisPlugin", "CLibpam"], path: "bench/pam",
             swiftSettings: strictSwift
         ),
 

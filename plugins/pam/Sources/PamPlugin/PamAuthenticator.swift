@@ -39,6 +39,7 @@ public struct PamAuthenticator: Sendable {
 
     public let configuration: Configuration
     private let limit: ConcurrencyLimit
+    private let timing = AuthenticationTiming()
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -70,7 +71,7 @@ public struct PamAuthenticator: Sendable {
         guard let report = limit.run({ PamTransaction.run(request) }) else {
             return .error(.backendUnavailable, detail: "no PAM slot free within \(configuration.queueTimeout) (max_concurrent = \(configuration.maxConcurrent))")
         }
-        return PamResultMapping.outcome(report, challenge: configuration.challenge)
+        return PamResultMapping.outcome(report, challenge: configuration.challenge, padding: timing.padding(for: report))
     }
 
     /// PAM handles started and not yet ended in this process (for leak tests and diagnostics).

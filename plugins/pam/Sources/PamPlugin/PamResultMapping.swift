@@ -17,13 +17,14 @@ enum PamResultMapping {
         }
     }
 
-    static func outcome(_ report: PamTransaction.Report, challenge: String) -> PluginOutcome {
+    /// `padding` is added to the fail delay of a deny (see ``AuthenticationTiming``).
+    static func outcome(_ report: PamTransaction.Report, challenge: String, padding: Duration = .zero) -> PluginOutcome {
         let detail = describe(report)
         guard report.status == PAM_SUCCESS else {
             let (verdict, reason) = reason(status: report.status, stage: report.stage)
             guard verdict == .deny else { return .error(reason, detail: detail) }
-            let delay = report.failDelayMicroseconds > 0 ? Duration.microseconds(report.failDelayMicroseconds) : nil
-            return .deny(reason, challenge: challenge, detail: detail, failDelay: delay)
+            let delay = Duration.microseconds(report.failDelayMicroseconds) + padding
+            return .deny(reason, challenge: challenge, detail: detail, failDelay: delay > .zero ? delay : nil)
         }
         // The stack said yes but left no usable name: we cannot say who it is, so no allow.
         guard let user = report.user, !user.isEmpty else {

@@ -29,6 +29,8 @@ enum PamTransaction {
         var user: String?
         var messages: [String]
         var failDelayMicroseconds: UInt32
+        /// How long `pam_authenticate` took (zero when it did not run).
+        var authenticateDuration: Duration = .zero
     }
 
     struct Request {
@@ -73,7 +75,10 @@ enum PamTransaction {
             }
             if report.status == PAM_SUCCESS {
                 report.stage = .authenticate
+                let clock = ContinuousClock()
+                let began = clock.now
                 report.status = pam_authenticate(handle, Int32(bitPattern: PAM_DISALLOW_NULL_AUTHTOK))
+                report.authenticateDuration = clock.now - began
             }
             if report.status == PAM_SUCCESS && request.checkAccount {
                 report.stage = .account

@@ -88,7 +88,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
-            name: "PamPluginTests", dependencies: ["PamPlugin", "PortcullisPluginKit"], path: "plugins/pam/Tests",
+            name: "PamPluginTests", dependencies: ["PamPlugin", "PortcullisPluginKit", "Portcullis"], path: "plugins/pam/Tests",
             swiftSettings: strictSwift
         ),
         .executableTarget(

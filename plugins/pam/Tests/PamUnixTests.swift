@@ -30,7 +30,7 @@ final class PamUnixTests: XCTestCase {
     }
 
     override func tearDown() {
-        if !user.isEmpty { try? run("/usr/sbin/userdel", user) }
+        if !user.isEmpty { _ = try? run("/usr/sbin/userdel", user) }
         XCTAssertEqual(PamAuthenticator.openHandles, 0)
         fixture = nil
     }

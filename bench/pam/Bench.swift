@@ -8,6 +8,7 @@ let secondsPerFigure = Double(ProcessInfo.processInfo.environment["BENCH_SECONDS
 
 struct Setup {
     let confdir: String
+    /// root is a system account, so an allow also pays for the NSS lookups of uid, gid and groups.
     let matrixUser = "root"
     let matrixPassword = "correct horse"
     var unixUser: String?

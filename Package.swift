@@ -23,7 +23,8 @@ let package = Package(
         // plugins/iplist (issue 5)
         // @products:iplist
         // plugins/pam (issue 6)
-        // @products:pam
+        .library(name: "portcullis-pam", type: .dynamic, targets: ["PamPluginExport"]),
+        .executable(name: "bench-pam", targets: ["BenchPam"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,7 +76,25 @@ let package = Package(
         // plugins/iplist (issue 5)
         // @targets:iplist
         // plugins/pam (issue 6)
-        // @targets:pam
+        .systemLibrary(
+            name: "CLibpam", path: "plugins/pam/CLibpam", pkgConfig: "pam", providers: [.apt(["libpam0g-dev"])]
+        ),
+        .target(
+            name: "PamPlugin", dependencies: ["PortcullisPluginKit", "CLibpam"], path: "plugins/pam/Sources/PamPlugin",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "PamPluginExport", dependencies: ["PamPlugin", "PortcullisPluginKit"], path: "plugins/pam/Export",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "PamPluginTests", dependencies: ["PamPlugin", "PortcullisPluginKit", "Portcullis"], path: "plugins/pam/Tests",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BenchPam", dependencies: ["PamPlugin", "PortcullisPluginKit", "CPortcullisPlugin", "CLibpam"], path: "bench/pam",
+            swiftSettings: strictSwift
+        ),
 
         .testTarget(
             name: "PortcullisTests",

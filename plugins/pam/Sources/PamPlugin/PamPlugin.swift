@@ -1,0 +1,76 @@
+public import PortcullisPluginKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `pam`: checks HTTP Basic credentials against the machine's PAM stack (pam_unix, pam_sss,
+/// pam_ldap, pam_faillock…). The adapter between the ABI and ``PamAuthenticator``.
+public struct PamPlugin: PortcullisPlugin {
+    public static let name = "pam"
+    public static let version = "1.0.0"
+    /// Blocking: PAM modules read files, fork helpers and talk to directories.
+    public static let flags: PluginFlags = [.blocking, .cacheable]
+    public static let consumes: Set<CredentialKind> = [.basic]
+
+    public static let options: [PluginOption] = [
+        .string("service", help: "PAM service name: the file under /etc/pam.d (default portcullis)"),
+        .string("realm", help: "realm of the Basic challenge (default portcullis)"),
+        .bool("account", help: "also run pam_acct_mgmt: expiry and access rules (default true)"),
+        .string("confdir", help: "absolute directory to read the service file from (pam_start_confdir), instead of /etc/pam.d"),
+        .integer("max_concurrent", in: 1...1024, help: "PAM transactions in flight at once; others wait (default 16)"),
+        .integer("queue_timeout", in: 1...300, help: "seconds a check waits for a free slot before backend_unavailable (default 10)"),
+    ]
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let authenticator: PamAuthenticator
+
+    public init(options: PluginOptions, host: PluginHost) throws {
+        let service = options.string("service") ?? "portcullis"
+        // Linux-PAM looks the service file up by this name: no paths, no hidden files.
+        guard !service.isEmpty, !service.contains("/"), !service.hasPrefix("."), !service.utf8.contains(0) else {
+            throw ConfigurationError(description: "argument 'service' must be a file name under /etc/pam.d, not '\(service)'")
+        }
+        let realm = options.string("realm") ?? "portcullis"
+        // The realm is a quoted-string in the challenge; keep it to text that needs no escaping.
+        guard !realm.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw ConfigurationError(description: "argument 'realm' must not contain quotes, backslashes or control characters")
+        }
+        let confdir = options.string("confdir")
+        if let confdir {
+            guard confdir.hasPrefix("/") else {
+                throw ConfigurationError(description: "argument 'confdir' must be an absolute path, not '\(confdir)'")
+            }
+            guard access(confdir + "/" + service, R_OK) == 0 else {
+                throw ConfigurationError(description: "argument 'confdir': cannot read the service file \(confdir)/\(service)")
+            }
+        } else if !["/etc/pam.d/", "/usr/lib/pam.d/"].contains(where: { access($0 + service, R_OK) == 0 }) {
+            // Not fatal: Linux-PAM then uses the "other" service, which denies on Debian.
+            host.log(.warning, "pam: no /etc/pam.d/\(service): Linux-PAM will use the 'other' service for every check")
+        }
+        authenticator = PamAuthenticator(configuration: .init(
+            service: service,
+            confdir: confdir,
+            checkAccount: options.bool("account", default: true),
+            maxConcurrent: options.integer("max_concurrent", default: 16),
+            queueTimeout: .seconds(options.integer("queue_timeout", default: 10)),
+            challenge: #"Basic realm="\#(realm)", charset="UTF-8""#))
+    }
+
+    public func check(_ request: PluginRequest) -> PluginOutcome {
+        let challenge = authenticator.configuration.challenge
+        switch request.credential {
+        case .basic(let user, let password):
+            // An IPv4 client reached over IPv6 is written as IPv4, as pam_access rules expect.
+            return authenticator.authenticate(
+                user: user.bytes, password: password.bytes, remoteHost: request.client?.unmapped.description)
+        case .malformed(let scheme) where scheme.lowercased() == "basic":
+            return .deny(.malformedCredentials, challenge: challenge, detail: "the Basic credential could not be parsed")
+        case .none, .bearer, .other, .malformed:
+            return .ignore(challenge: challenge)
+        }
+    }
+}

@@ -20,7 +20,7 @@ enum StoredHash: Sendable, Equatable {
             self = .apacheMD5(stored)
         } else if stored.starts(with: ApacheSHA1.prefix) {
             self = .apacheSHA1(stored)
-        } else if Self.looksLikeCrypt(stored, strict: allowPlaintext) && Libxcrypt.knowsMethod(of: stored) {
+        } else if Self.looksLikeCrypt(stored) && Libxcrypt.knowsMethod(of: stored) {
             self = .crypt(stored)
         } else if allowPlaintext {
             self = .plaintext(stored)
@@ -29,10 +29,10 @@ enum StoredHash: Sendable, Equatable {
         }
     }
 
-    /// With plaintext allowed, a password such as `secret` is also a valid DES setting (salt `se`),
-    /// so only complete-looking hashes count as crypt: `$id$…`, 13-character DES, 20-character BSDi.
-    private static func looksLikeCrypt(_ stored: [UInt8], strict: Bool) -> Bool {
-        guard strict else { return true }
+    /// libxcrypt accepts any two salt characters as a DES setting, so `secret` (a plaintext password,
+    /// or a typo) would pass for a hash: only complete-looking hashes count as crypt, that is
+    /// `$id$…`, 13-character DES and 20-character BSDi.
+    private static func looksLikeCrypt(_ stored: [UInt8]) -> Bool {
         let isCryptCharacter = { (byte: UInt8) in
             byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/") || (48...57).contains(byte)
                 || (65...90).contains(byte) || (97...122).contains(byte)

@@ -91,7 +91,9 @@ let package = Package(
             path: "plugins/crypt/Tool", swiftSettings: strictSwift
         ),
         .executableTarget(
-            name: "BenchCrypt", dependencies: ["CryptPlugin", "CLibxcrypt"], path: "bench/crypt",
+            name: "BenchCrypt",
+            dependencies: ["CryptPlugin", "CLibxcrypt", "PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/crypt",
             swiftSettings: strictSwift
         ),
         .testTarget(

@@ -97,7 +97,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
-            name: "CryptPluginTests", dependencies: ["CryptPlugin", "PortcullisPluginKit", "CLibxcrypt"],
+            name: "CryptPluginTests", dependencies: ["CryptPlugin", "PortcullisPluginKit", "CLibxcrypt", "Portcullis"],
             path: "plugins/crypt/Tests", swiftSettings: strictSwift
         ),
         // plugins/hmac (issue 4)

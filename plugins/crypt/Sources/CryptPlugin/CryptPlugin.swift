@@ -69,11 +69,11 @@ public struct CryptPlugin: PortcullisPlugin {
     /// Verifies raw Basic credential bytes (RFC 7617: compared as bytes, never decoded text).
     func authenticate(user: UnsafeRawBufferPointer, password: UnsafeRawBufferPointer) -> PluginOutcome {
         let file = table.current()
-        guard let entry = file.entries[Array(user)], entry.hash != .locked else {
+        let found = file.entries[Array(user)]
+        guard let entry = found, entry.hash != .locked else {
             // Same work as a known user's wrong password: no user enumeration by timing.
             _ = file.dummy.verify(password)
-            let known = file.entries[Array(user)] != nil
-            return .deny(.invalidCredentials, challenge: challenge, detail: known ? "locked entry" : "unknown user")
+            return .deny(.invalidCredentials, challenge: challenge, detail: found == nil ? "unknown user" : "locked entry")
         }
         guard entry.hash.verify(password) else {
             return .deny(.invalidCredentials, challenge: challenge, detail: "wrong password")

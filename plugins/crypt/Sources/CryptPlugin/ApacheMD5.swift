@@ -37,13 +37,22 @@ enum ApacheMD5 {
         var digest = Array(context.finalize())
 
         // 1000 rounds, as in md5crypt: meant to slow down guessing (it no longer does much).
-        for round in 0..<1000 {
-            var step = Insecure.MD5()
-            step.update(data: round & 1 == 1 ? password : digest)
-            if round % 3 != 0 { step.update(data: salt) }
-            if round % 7 != 0 { step.update(data: password) }
-            step.update(data: round & 1 == 1 ? digest : password)
-            digest = Array(step.finalize())
+        // Raw buffers and one reused digest array: no allocation per round.
+        password.withUnsafeBytes { password in
+            salt.withUnsafeBytes { salt in
+                for round in 0..<1000 {
+                    var step = Insecure.MD5()
+                    digest.withUnsafeBytes { previous in
+                        step.update(bufferPointer: round & 1 == 1 ? password : previous)
+                        if round % 3 != 0 { step.update(bufferPointer: salt) }
+                        if round % 7 != 0 { step.update(bufferPointer: password) }
+                        step.update(bufferPointer: round & 1 == 1 ? previous : password)
+                    }
+                    step.finalize().withUnsafeBytes { next in
+                        digest.withUnsafeMutableBytes { $0.copyMemory(from: next) }
+                    }
+                }
+            }
         }
 
         var output = magic + salt

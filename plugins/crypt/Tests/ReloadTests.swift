@@ -58,4 +58,30 @@ final class ReloadTests: XCTestCase {
         assertAllowed(plugin.check("alice", "one"), as: "alice")
         assertDenied(plugin.check("bob", "two"), .invalidCredentials)
     }
+
+    func testReloadsWhileChecksRun() throws {
+        let first = [try hashLine("alice", "one")].joined() + "\n"
+        let second = [try hashLine("alice", "two")].joined() + "\n"
+        let path = try writeFile(self, [first])
+        let plugin = try makePlugin([("file", path)])
+        let lock = NSLock()
+        nonisolated(unsafe) var unexpected: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 120) { index in
+            if index % 10 == 0 {
+                // Swap the file under the running checks, atomically, as htpasswd does.
+                let next = path + ".\(index)"
+                try? Data((index % 20 == 0 ? second : first).utf8).write(to: URL(fileURLWithPath: next))
+                rename(next, path)
+            }
+            switch plugin.check("alice", index % 2 == 0 ? "one" : "two") {
+            case .allow(let identity, _, _) where identity.principal == "alice": break
+            case .deny(.invalidCredentials, _, _, _): break
+            case let other: lock.withLock { unexpected.append("\(other)") }
+            }
+        }
+        XCTAssertEqual(unexpected, [])
+        // Settled on the last file written: exactly one of the passwords works.
+        let allowed = ["one", "two"].filter { if case .allow = plugin.check("alice", $0) { true } else { false } }
+        XCTAssertEqual(allowed.count, 1, "\(allowed)")
+    }
 }

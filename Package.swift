@@ -17,7 +17,10 @@ let package = Package(
         // Plugins: each its own dynamic module, loaded with dlopen, never linked into the host.
         .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
         // plugins/crypt (issue 3)
-        // @products:crypt
+        .library(name: "portcullis-crypt", type: .dynamic, targets: ["CryptPluginExport"]),
+        // `portcullis hash`: its own executable, so the host never links libcrypt or plugin code.
+        .executable(name: "portcullis-hash", targets: ["PortcullisHashTool"]),
+        .executable(name: "bench-crypt", targets: ["BenchCrypt"]),
         // plugins/hmac (issue 4)
         // @products:hmac
         // plugins/iplist (issue 5)
@@ -70,7 +73,34 @@ let package = Package(
             exclude: ["README.md"], publicHeadersPath: "."
         ),
         // plugins/crypt (issue 3)
-        // @targets:crypt
+        .systemLibrary(
+            name: "CLibxcrypt", path: "plugins/crypt/CLibxcrypt", pkgConfig: "libxcrypt",
+            providers: [.apt(["libcrypt-dev"])]
+        ),
+        .target(
+            name: "CryptPlugin",
+            dependencies: ["PortcullisPluginKit", "CLibxcrypt", .product(name: "Crypto", package: "swift-crypto")],
+            path: "plugins/crypt/Sources/CryptPlugin", swiftSettings: strictSwift
+        ),
+        .target(
+            name: "CryptPluginExport", dependencies: ["CryptPlugin", "PortcullisPluginKit"],
+            path: "plugins/crypt/Export", swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "PortcullisHashTool",
+            dependencies: ["CryptPlugin", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "plugins/crypt/Tool", swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BenchCrypt",
+            dependencies: ["CryptPlugin", "CLibxcrypt", "PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/crypt",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "CryptPluginTests", dependencies: ["CryptPlugin", "PortcullisPluginKit", "CLibxcrypt", "Portcullis"],
+            path: "plugins/crypt/Tests", swiftSettings: strictSwift
+        ),
         // plugins/hmac (issue 4)
         // @targets:hmac
         // plugins/iplist (issue 5)

@@ -1,0 +1,100 @@
+public import PortcullisPluginKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Checks HTTP Basic credentials against an htpasswd or shadow file, verified with libxcrypt
+/// (plus Apache's `$apr1$` and `{SHA}`, which libxcrypt lacks).
+///
+/// Outcomes:
+/// - no Basic credential (none, Bearer, another scheme): `.ignore` offering the Basic challenge,
+///   so other stack entries can try; the dispatcher turns "nobody decided" into `missing_credentials`;
+/// - a Basic header the host could not parse: deny `malformed_credentials`;
+/// - unknown user, locked entry or wrong password: deny `invalid_credentials`, after the same work
+///   (an unknown user's password is verified against a dummy hash of the file's most common scheme);
+/// - right password on an expired shadow entry: deny `account_expired` or `expired_credentials`;
+/// - otherwise allow, with the user name as the principal.
+public struct CryptPlugin: PortcullisPlugin {
+    public static let name = "crypt"
+    public static let version = "1.0.0"
+    /// Hashes are slow on purpose and the file is read from disk: run on the host's pool. The answer
+    /// depends only on the credential (and the file, which the cache TTL bounds), so it is cacheable.
+    public static let flags: PluginFlags = [.blocking, .cacheable]
+    public static let consumes: Set<CredentialKind> = [.basic]
+    public static let options: [PluginOption] = [
+        .string("file", required: true, help: "the htpasswd or shadow file"),
+        .string("realm", help: "the realm of the Basic challenge (default \"\(defaultRealm)\")"),
+        .string("format", help: "htpasswd, shadow, or detect (default: detect from the first entry)"),
+        .bool("allow_plaintext", help: "accept plaintext passwords in the file (default false)"),
+    ]
+    static let defaultRealm = "Restricted"
+
+    /// The challenge this plugin offers with every answer but allow.
+    public let challenge: String
+    let table: PasswordTable
+
+    public init(options: PluginOptions, host: PluginHost) throws {
+        try self.init(options: options, checkInterval: .seconds(1)) { host.log($0, $1) }
+    }
+
+    init(options: PluginOptions, checkInterval: Duration, log: @escaping PasswordTable.Log) throws {
+        let formatName = options.string("format") ?? "detect"
+        guard formatName == "detect" || PasswordFile.Format(rawValue: formatName) != nil else {
+            throw CryptPluginError(description: "argument 'format' must be htpasswd, shadow or detect, not '\(formatName)'")
+        }
+        let realm = options.string("realm") ?? Self.defaultRealm
+        guard !realm.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw CryptPluginError(description: "argument 'realm' must not contain control characters")
+        }
+        // RFC 7617: realm is a quoted-string; `"` and `\` are escaped.
+        let quoted = realm.unicodeScalars.map { $0 == "\\" || $0 == "\"" ? "\\\($0)" : "\($0)" }.joined()
+        challenge = "Basic realm=\"\(quoted)\", charset=\"UTF-8\""
+        table = try PasswordTable(
+            path: options.string("file") ?? "", format: PasswordFile.Format(rawValue: formatName),
+            allowPlaintext: options.bool("allow_plaintext", default: false), checkInterval: checkInterval, log: log)
+    }
+
+    public func check(_ request: PluginRequest) -> PluginOutcome {
+        switch request.credential {
+        case .basic(let user, let password):
+            return authenticate(user: user.bytes, password: password.bytes)
+        case .malformed(let scheme) where scheme.lowercased() == "basic":
+            return .deny(.malformedCredentials, challenge: challenge, detail: "malformed Basic credentials")
+        case .none, .bearer, .other, .malformed:
+            return .ignore(challenge: challenge)
+        }
+    }
+
+    /// Verifies raw Basic credential bytes (RFC 7617: compared as bytes, never decoded text).
+    func authenticate(user: UnsafeRawBufferPointer, password: UnsafeRawBufferPointer) -> PluginOutcome {
+        let file = table.current()
+        let found = file.entries[Array(user)]
+        guard let entry = found, entry.hash != .locked else {
+            // Same work as a known user's wrong password: no user enumeration by timing.
+            _ = file.dummy.verify(password)
+            return .deny(.invalidCredentials, challenge: challenge, detail: found == nil ? "unknown user" : "locked entry")
+        }
+        guard entry.hash.verify(password) else {
+            return .deny(.invalidCredentials, challenge: challenge, detail: "wrong password")
+        }
+        let now = time(nil)
+        let today = now / 86_400
+        if let aging = entry.aging {
+            if let reason = aging.refusal(today: today) {
+                let detail = reason == .accountExpired ? "account expired (shadow)" : "password expired (shadow)"
+                return .deny(reason, challenge: challenge, detail: detail)
+            }
+            // The allow stays true until the next day on which the entry could expire.
+            if let day = aging.nextRefusalDay(after: today) {
+                return .allow(Identity(principal: entry.principal), cacheTTL: day * 86_400 - now)
+            }
+        }
+        return .allow(Identity(principal: entry.principal))
+    }
+}
+
+/// A stack entry's arguments the option table accepts but the plugin cannot use.
+struct CryptPluginError: Error, CustomStringConvertible {
+    let description: String
+}

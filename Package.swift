@@ -21,7 +21,8 @@ let package = Package(
         // plugins/hmac (issue 4)
         // @products:hmac
         // plugins/iplist (issue 5)
-        // @products:iplist
+        .library(name: "portcullis-iplist", type: .dynamic, targets: ["IplistPluginExport"]),
+        .executable(name: "bench-iplist", targets: ["BenchIplist"]),
         // plugins/pam (issue 6)
         // @products:pam
     ],
@@ -73,7 +74,22 @@ let package = Package(
         // plugins/hmac (issue 4)
         // @targets:hmac
         // plugins/iplist (issue 5)
-        // @targets:iplist
+        .target(
+            name: "IplistPlugin", dependencies: ["PortcullisPluginKit"], path: "plugins/iplist/Sources/IplistPlugin",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "IplistPluginExport", dependencies: ["IplistPlugin", "PortcullisPluginKit"], path: "plugins/iplist/Export",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "IplistPluginTests", dependencies: ["IplistPlugin", "PortcullisPluginKit"], path: "plugins/iplist/Tests",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BenchIplist", dependencies: ["IplistPlugin", "PortcullisPluginKit"], path: "bench/iplist",
+            swiftSettings: strictSwift
+        ),
         // plugins/pam (issue 6)
         // @targets:pam
 

@@ -1,0 +1,123 @@
+/// One address family's lists flattened into sorted, disjoint ranges.
+///
+/// Prefixes are either nested or disjoint, so "the most specific prefix wins" (nginx `geo`)
+/// partitions the address space into ranges that each carry one answer. The table keeps
+/// each range's first address (`starts`, ascending, `starts[0] == 0`) and its answer
+/// (`actions`, 0 = no entry). A lookup finds the last start ≤ the address.
+///
+/// Written by hand because no maintained Swift library offers a longest-prefix-match table.
+/// A small direct index over the top address bits narrows the binary search to a few
+/// neighbouring starts, so a lookup touches a fixed handful of cache lines however long the
+/// lists are (a bit-by-bit trie would walk up to 128 dependent nodes instead).
+struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {
+    /// One prefix as a range: `network...last`, `length` bits long.
+    struct Entry {
+        var network: Key
+        var length: UInt8
+        var action: ListAction
+    }
+
+    private let starts: [Key]
+    private let actions: [UInt8]
+    /// `index[b]` is the position of the first start whose top bits are ≥ `b`.
+    private let index: [UInt32]
+    /// `Key.bitWidth - indexBits`: the shift that turns an address into its bucket.
+    private let shift: Int
+
+    /// The index never grows past 2^16 buckets (256 KiB): enough to keep the searched
+    /// stretch within a cache line or two for a million prefixes.
+    static var maxIndexBits: Int { 16 }
+
+    /// Builds the table; `entries` may come in any order and repeat prefixes.
+    init(_ entries: [Entry]) {
+        var entries = entries
+        entries.sort { ($0.network, $0.length, $0.action) < ($1.network, $1.length, $1.action) }
+
+        var starts: [Key] = []
+        var actions: [UInt8] = []
+        starts.reserveCapacity(entries.count * 2 + 1)
+        actions.reserveCapacity(entries.count * 2 + 1)
+
+        /// Records that the answer from `start` on is `action`, merging equal neighbours.
+        func emit(_ start: Key, _ action: UInt8) {
+            if starts.last == start {
+                starts.removeLast()
+                actions.removeLast()
+            }
+            if actions.last == action { return }
+            starts.append(start)
+            actions.append(action)
+        }
+
+        // Sweep in address order, keeping the enclosing prefixes on a stack: when one ends,
+        // the answer falls back to the prefix around it (or to "no entry").
+        var open: [(last: Key, action: UInt8)] = []
+        func close(before network: Key?) {
+            while let top = open.last, network.map({ top.last < $0 }) ?? true {
+                open.removeLast()
+                if top.last != Key.max { emit(top.last + 1, open.last?.action ?? 0) }
+            }
+        }
+        emit(0, 0)
+        var previous: Entry?
+        for entry in entries {
+            // The same prefix listed twice: sorted by action, so the later (deny) replaces.
+            if let previous, previous.network == entry.network, previous.length == entry.length {
+                open[open.count - 1].action = entry.action.rawValue
+                emit(entry.network, entry.action.rawValue)
+                continue
+            }
+            close(before: entry.network)
+            let hostMask = entry.length == 0 ? Key.max : (Key.max >> Int(entry.length))
+            emit(entry.network, entry.action.rawValue)
+            open.append((entry.network | hostMask, entry.action.rawValue))
+            previous = entry
+        }
+        close(before: nil)
+
+        let indexBits = min(Self.maxIndexBits, max(1, Int.bitWidth - starts.count.leadingZeroBitCount))
+        let shift = Key.bitWidth - indexBits
+        var index = [UInt32](repeating: 0, count: (1 << indexBits) + 1)
+        var position = 0
+        for bucket in index.indices {
+            while position < starts.count, Int(truncatingIfNeeded: starts[position] >> shift) < bucket { position += 1 }
+            index[bucket] = UInt32(position)
+        }
+
+        self.starts = starts
+        self.actions = actions
+        self.index = index
+        self.shift = shift
+    }
+
+    /// The answer of the most specific prefix containing `key`, or nil when none does.
+    func action(for key: Key) -> ListAction? {
+        let bucket = Int(truncatingIfNeeded: key &>> shift)
+        let found: UInt8 = index.withUnsafeBufferPointer { index in
+            starts.withUnsafeBufferPointer { starts in
+                // starts[low] ≤ key always holds: it lies in an earlier bucket, or it is starts[0] == 0.
+                var low = max(Int(index[bucket]), 1) - 1
+                var count = Int(index[bucket + 1]) - low
+                while count > 1 {
+                    let half = count >> 1
+                    if starts[low + half] <= key {
+                        low += half
+                        count -= half
+                    } else {
+                        count = half
+                    }
+                }
+                return actions.withUnsafeBufferPointer { $0[low] }
+            }
+        }
+        return ListAction(rawValue: found)
+    }
+
+    /// Number of disjoint ranges (including the unlisted gaps).
+    var rangeCount: Int { starts.count }
+
+    /// Bytes held by the table's arrays.
+    var byteCount: Int {
+        starts.count * MemoryLayout<Key>.stride + actions.count + index.count * MemoryLayout<UInt32>.stride
+    }
+}

@@ -3,13 +3,16 @@
 /// Prefixes are either nested or disjoint, so "the most specific prefix wins" (nginx `geo`)
 /// partitions the address space into ranges that each carry one answer. The table keeps
 /// each range's first address (`starts`, ascending, `starts[0] == 0`) and its answer
-/// (`actions`, 0 = no entry). A lookup finds the last start ≤ the address.
+/// (0 = no entry), side by side in one array so a lookup reads one cache line, not two.
+/// A lookup finds the last start ≤ the address.
 ///
 /// Written by hand because no maintained Swift library offers a longest-prefix-match table.
 /// A small direct index over the top address bits narrows the binary search to a few
 /// neighbouring starts, so a lookup touches a fixed handful of cache lines however long the
 /// lists are (a bit-by-bit trie would walk up to 128 dependent nodes instead).
-struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {
+struct RangeTable<Boundary: RangeBoundary>: Sendable {
+    typealias Key = Boundary.Key
+
     /// One prefix as a range: `network...last`, `length` bits long.
     struct Entry {
         var network: Key
@@ -17,8 +20,7 @@ struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable
         var action: ListAction
     }
 
-    private let starts: [Key]
-    private let actions: [UInt8]
+    private let boundaries: [Boundary]
     /// `index[b]` is the position of the first start whose top bits are ≥ `b`.
     private let index: [UInt32]
     /// `Key.bitWidth - indexBits`: the shift that turns an address into its bucket.
@@ -84,8 +86,7 @@ struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable
             index[bucket] = UInt32(position)
         }
 
-        self.starts = starts
-        self.actions = actions
+        self.boundaries = zip(starts, actions).map { Boundary(start: $0, action: $1) }
         self.index = index
         self.shift = shift
     }
@@ -94,30 +95,63 @@ struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable
     func action(for key: Key) -> ListAction? {
         let bucket = Int(truncatingIfNeeded: key &>> shift)
         let found: UInt8 = index.withUnsafeBufferPointer { index in
-            starts.withUnsafeBufferPointer { starts in
-                // starts[low] ≤ key always holds: it lies in an earlier bucket, or it is starts[0] == 0.
+            boundaries.withUnsafeBufferPointer { boundaries in
+                // boundaries[low] ≤ key always holds: it lies in an earlier bucket, or it is the one at 0.
                 var low = max(Int(index[bucket]), 1) - 1
                 var count = Int(index[bucket + 1]) - low
+                // Branch-free halving (the comparison becomes a conditional move): the answer
+                // stays within low..<low+count.
                 while count > 1 {
                     let half = count >> 1
-                    if starts[low + half] <= key {
-                        low += half
-                        count -= half
-                    } else {
-                        count = half
-                    }
+                    low = boundaries[low + half].start <= key ? low + half : low
+                    count -= half
                 }
-                return actions.withUnsafeBufferPointer { $0[low] }
+                return boundaries[low].action
             }
         }
         return ListAction(rawValue: found)
     }
 
     /// Number of disjoint ranges (including the unlisted gaps).
-    var rangeCount: Int { starts.count }
+    var rangeCount: Int { boundaries.count }
 
     /// Bytes held by the table's arrays.
     var byteCount: Int {
-        starts.count * MemoryLayout<Key>.stride + actions.count + index.count * MemoryLayout<UInt32>.stride
+        boundaries.count * MemoryLayout<Boundary>.stride + index.count * MemoryLayout<UInt32>.stride
     }
+}
+
+/// A range's first address and its answer, packed for the table's one array.
+protocol RangeBoundary: Sendable {
+    associatedtype Key: FixedWidthInteger & UnsignedInteger & Sendable
+    init(start: Key, action: UInt8)
+    var start: Key { get }
+    var action: UInt8 { get }
+}
+
+/// 8 bytes.
+struct IPv4Boundary: RangeBoundary {
+    let start: UInt32
+    let action: UInt8
+
+    init(start: UInt32, action: UInt8) {
+        self.start = start
+        self.action = action
+    }
+}
+
+/// 24 bytes: two 64-bit halves rather than a `UInt128`, whose 16-byte alignment would pad
+/// every entry to 32.
+struct IPv6Boundary: RangeBoundary {
+    private let high: UInt64
+    private let low: UInt64
+    let action: UInt8
+
+    init(start: UInt128, action: UInt8) {
+        high = UInt64(truncatingIfNeeded: start >> 64)
+        low = UInt64(truncatingIfNeeded: start)
+        self.action = action
+    }
+
+    var start: UInt128 { UInt128(high) << 64 | UInt128(low) }
 }

@@ -7,7 +7,7 @@
 /// A lookup finds the last start ≤ the address.
 ///
 /// Written by hand because no maintained Swift library offers a longest-prefix-match table.
-/// A small direct index over the top address bits narrows the binary search to a few
+/// A small direct index over the listed address range narrows the binary search to a few
 /// neighbouring starts, so a lookup touches a fixed handful of cache lines however long the
 /// lists are (a bit-by-bit trie would walk up to 128 dependent nodes instead).
 struct RangeTable<Boundary: RangeBoundary>: Sendable {
@@ -21,10 +21,12 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
     }
 
     private let boundaries: [Boundary]
-    /// `index[b]` is the position of the first start whose top bits are ≥ `b`.
+    /// `index[b]` is the position of the first boundary whose bucket is ≥ `b`.
     private let index: [UInt32]
-    /// `Key.bitWidth - indexBits`: the shift that turns an address into its bucket.
+    /// A key's bucket is `(key - base) >> shift`, clamped to `0...lastBucket`.
+    private let base: Key
     private let shift: Int
+    private let lastBucket: Int
 
     /// The index never grows past 2^16 buckets (256 KiB): enough to keep the searched
     /// stretch within a cache line or two for a million prefixes.
@@ -77,26 +79,41 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
         }
         close(before: nil)
 
+        // The index spreads the listed stretch (from the first start after 0 to the last start)
+        // evenly over its buckets: IPv6 lists all live in a corner of the space (2000::/3),
+        // and indexing the top bits would crowd them into a few buckets.
         let indexBits = min(Self.maxIndexBits, max(1, Int.bitWidth - starts.count.leadingZeroBitCount))
-        let shift = Key.bitWidth - indexBits
-        var index = [UInt32](repeating: 0, count: (1 << indexBits) + 1)
+        let base = starts.count > 1 ? starts[1] : 0
+        let span = (starts.last ?? 0) - base
+        shift = max(0, (Key.bitWidth - span.leadingZeroBitCount) - indexBits)
+        lastBucket = Int(truncatingIfNeeded: span >> shift)
+        self.base = base
+        var index = [UInt32](repeating: 0, count: lastBucket + 2)
         var position = 0
         for bucket in index.indices {
-            while position < starts.count, Int(truncatingIfNeeded: starts[position] >> shift) < bucket { position += 1 }
+            while position < starts.count, Self.bucket(of: starts[position], base: base, shift: shift, last: lastBucket) < bucket {
+                position += 1
+            }
             index[bucket] = UInt32(position)
         }
 
         self.boundaries = zip(starts, actions).map { Boundary(start: $0, action: $1) }
         self.index = index
-        self.shift = shift
+    }
+
+    /// Which bucket `key` falls in: non-decreasing in `key`, which is all the search needs.
+    @inline(__always)
+    private static func bucket(of key: Key, base: Key, shift: Int, last: Int) -> Int {
+        guard key > base else { return 0 }
+        return min(Int(truncatingIfNeeded: min((key &- base) >> shift, Key(truncatingIfNeeded: last))), last)
     }
 
     /// The answer of the most specific prefix containing `key`, or nil when none does.
     func action(for key: Key) -> ListAction? {
-        let bucket = Int(truncatingIfNeeded: key &>> shift)
+        let bucket = Self.bucket(of: key, base: base, shift: shift, last: lastBucket)
         let found: UInt8 = index.withUnsafeBufferPointer { index in
             boundaries.withUnsafeBufferPointer { boundaries in
-                // boundaries[low] ≤ key always holds: it lies in an earlier bucket, or it is the one at 0.
+                // boundaries[low] ≤ key always holds: its bucket is below the key's, or it is the one at 0.
                 var low = max(Int(index[bucket]), 1) - 1
                 var count = Int(index[bucket + 1]) - low
                 // Branch-free halving (the comparison becomes a conditional move): the answer

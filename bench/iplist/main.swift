@@ -117,7 +117,10 @@ func row(_ figure: String, _ value: Double, _ unit: String, _ comparison: String
     print([figure, format(value), unit, comparison, comparisonValue.map(format) ?? "-", ratio].joined(separator: "\t"))
 }
 
-let sizes = [10, 10_000, 1_000_000]
+/// BENCH_IPLIST_SIZES (e.g. "1000000") and BENCH_IPLIST_ROUNDS narrow a run for profiling.
+func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+let sizes = environment("BENCH_IPLIST_SIZES")?.split(separator: ",").compactMap { Int($0) } ?? [10, 10_000, 1_000_000]
+let rounds = environment("BENCH_IPLIST_ROUNDS").flatMap { Int($0) } ?? 8
 let directory = "/tmp/bench-iplist-\(getpid())"
 mkdir(directory, 0o700)
 defer { rmdir(directory) }
@@ -196,7 +199,7 @@ for size in sizes {
 
 // Lookups: the sizes take turns over several rounds and each keeps its best, so a burst of
 // load from other processes on this shared machine does not land on one size only.
-for _ in 0..<8 {
+for _ in 0..<rounds {
     for index in cases.indices {
         let lists = cases[index].lists
         let list = lists.policy.list
@@ -211,13 +214,13 @@ for _ in 0..<8 {
         cases[index].decide = min(cases[index].decide, decide.ns)
     }
 }
-let base = cases[0]
-for entry in cases {
+for entry in cases where rounds > 0 {
+    let base = cases[0]
     row("lookup_ns_\(entry.label)", entry.lookup, "ns", "lookup_ns_\(base.label)", base.lookup)
     row("lookups_per_s_\(entry.label)", 1e9 / entry.lookup, "1/s", "lookups_per_s_\(base.label)", 1e9 / base.lookup)
     row("decide_ns_\(entry.label)", entry.decide, "ns", "decide_ns_\(base.label)", base.decide)
 }
-if let linearScan, let table = cases.first(where: { $0.label == linearScan.label }) {
+if rounds > 0, let linearScan, let table = cases.first(where: { $0.label == linearScan.label }) {
     row("linear_scan_ns_\(linearScan.label)", linearScan.ns, "ns", "lookup_ns_\(linearScan.label)", table.lookup)
 }
 print("# checksum \(checksum)")

@@ -82,3 +82,26 @@ final class ListParserTests: XCTestCase {
         XCTAssertEqual(try ListParser.entry(" 10.0.0.0/8 ", source: "a", line: 1), try IPPrefix(parsing: "10.0.0.0/8"))
     }
 }
+
+/// The allocation-free path for valid lines must agree with `IPPrefix(parsing:)` exactly.
+final class FastPrefixTests: XCTestCase {
+    func testAgreesWithIPPrefixParsing() {
+        let samples = [
+            "0.0.0.0", "0.0.0.0/0", "255.255.255.255/32", "10.0.0.0/8", "10.0.0.1/8", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/08",
+            "10.0.0.0/0008", "10.0.0.0/+8", "10.0.0.0/-8", "10.0.0.0/8/8", "10.1", "010.0.0.1", "1.2.3.4.5", "1.2.3.256",
+            "::", "::/0", "::/128", "::1", "2001:db8::/32", "2001:db8::1/32", "2001:DB8::/32", "::ffff:10.0.0.1",
+            "::ffff:10.0.0.0/104", "2001:db8::/129", "2001:db8:::/32", "fe80::1%eth0", "[::1]", "1:2:3:4:5:6:7:8:9",
+            "1111:2222:3333:4444:5555:6666:255.255.255.255", "1111:2222:3333:4444:5555:6666:7777:8888/128", "/8", "",
+            "a.b.c.d", "１.2.3.4", "1.2.3.4/٣", "10.0.0.0/8 ",
+        ]
+        for sample in samples {
+            let fast = fastPrefix(ArraySlice(Array(sample.utf8)))
+            let slow = try? IPPrefix(parsing: sample)
+            if let fast {
+                XCTAssertEqual(fast, slow, sample)
+            }
+            // The fast path may decline valid input only if the general path then takes it.
+            XCTAssertTrue(fast != nil || slow == nil || sample.contains(where: { !$0.isASCII }), "fast path declined \(sample)")
+        }
+    }
+}

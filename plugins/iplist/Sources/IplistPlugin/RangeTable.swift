@@ -35,7 +35,7 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
     /// Builds the table; `entries` may come in any order and repeat prefixes.
     init(_ entries: [Entry]) {
         var entries = entries
-        entries.sort { ($0.network, $0.length, $0.action) < ($1.network, $1.length, $1.action) }
+        entries.sort { ($0.network, $0.length) < ($1.network, $1.length) }
 
         var starts: [Key] = []
         var actions: [UInt8] = []
@@ -65,10 +65,11 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
         emit(0, 0)
         var previous: Entry?
         for entry in entries {
-            // The same prefix listed twice: sorted by action, so the later (deny) replaces.
+            // The same prefix listed twice: the stronger answer (deny) stands.
             if let previous, previous.network == entry.network, previous.length == entry.length {
-                open[open.count - 1].action = entry.action.rawValue
-                emit(entry.network, entry.action.rawValue)
+                let strongest = max(open[open.count - 1].action, entry.action.rawValue)
+                open[open.count - 1].action = strongest
+                emit(entry.network, strongest)
                 continue
             }
             close(before: entry.network)

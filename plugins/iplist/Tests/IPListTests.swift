@@ -140,6 +140,28 @@ final class IPListTests: XCTestCase {
         XCTAssertEqual(action(list, "2001:db8::1"), .allow)
     }
 
+    /// Thousands of ranges in one corner of a wide span share a bucket: the halving path.
+    func testCrowdedBucket() {
+        var builder = IPList.Builder()
+        builder.add(IPPrefix(address: .v4(1), length: 32), .deny)
+        builder.add(IPPrefix(address: .v4(UInt32.max), length: 32), .deny)
+        builder.add(IPPrefix(address: .v6(1), length: 128), .deny)
+        builder.add(IPPrefix(address: .v6(UInt128.max), length: 128), .deny)
+        for host in stride(from: UInt32(0), to: 4096, by: 2) {
+            builder.add(IPPrefix(address: .v4(0x0A00_0000 + host), length: 32), host % 4 == 0 ? .allow : .deny)
+            builder.add(IPPrefix(address: .v6(UInt128(0x2001_0db8) << 96 + UInt128(host)), length: 128), host % 4 == 0 ? .allow : .deny)
+        }
+        let list = IPList(builder)
+        for host in UInt32(0)..<4200 {
+            let expected: ListAction? = host >= 4096 || host % 2 == 1 ? nil : host % 4 == 0 ? .allow : .deny
+            XCTAssertEqual(list.action(for: .v4(0x0A00_0000 + host)), expected, "10.0.x.x + \(host)")
+            XCTAssertEqual(list.action(for: .v6(UInt128(0x2001_0db8) << 96 + UInt128(host))), expected, "2001:db8:: + \(host)")
+        }
+        XCTAssertEqual(list.action(for: .v4(1)), .deny)
+        XCTAssertNil(list.action(for: .v4(2)))
+        XCTAssertEqual(list.action(for: .v6(UInt128.max)), .deny)
+    }
+
     /// Compares the table with the definition (the longest containing prefix; deny on a
     /// tie), over random overlapping prefixes, at sizes that give different index widths.
     func testMatchesBruteForceOnRandomLists() throws {

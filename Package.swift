@@ -83,7 +83,9 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
-            name: "IplistPluginTests", dependencies: ["IplistPlugin", "PortcullisPluginKit"], path: "plugins/iplist/Tests",
+            name: "IplistPluginTests",
+            dependencies: ["IplistPlugin", "PortcullisPluginKit", "Portcullis", .product(name: "Logging", package: "swift-log")],
+            path: "plugins/iplist/Tests",
             swiftSettings: strictSwift
         ),
         .executableTarget(

@@ -10,8 +10,8 @@ public import PortcullisPluginKit
 ///
 /// Immutable and shared: a reload builds a new list and swaps it in whole.
 public final class IPList: Sendable {
-    private let v4: RangeTable<IPv4Boundary>
-    private let v6: RangeTable<IPv6Boundary>
+    private let v4: RangeTable<UInt32>
+    private let v6: RangeTable<UInt128>
     /// The most specific IPv6 entry covering all of `::ffff:0:0/96`, for IPv4 clients no
     /// IPv4 entry matches.
     private let v4Fallback: ListAction?
@@ -49,8 +49,8 @@ public final class IPList: Sendable {
     /// Collects entries one by one, so a million-line file never becomes an array of
     /// `IPPrefix` values on the way.
     public struct Builder: Sendable {
-        var v4: [RangeTable<IPv4Boundary>.Entry] = []
-        var v6: [RangeTable<IPv6Boundary>.Entry] = []
+        var v4: [RangeTable<UInt32>.Entry] = []
+        var v6: [RangeTable<UInt128>.Entry] = []
         var v4Fallback: (length: Int, action: ListAction)?
         public private(set) var count = 0
 

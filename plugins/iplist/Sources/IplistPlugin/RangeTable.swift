@@ -3,16 +3,13 @@
 /// Prefixes are either nested or disjoint, so "the most specific prefix wins" (nginx `geo`)
 /// partitions the address space into ranges that each carry one answer. The table keeps
 /// each range's first address (`starts`, ascending, `starts[0] == 0`) and its answer
-/// (0 = no entry), side by side in one array so a lookup reads one cache line, not two.
-/// A lookup finds the last start ≤ the address.
+/// (`actions`, 0 = no entry). A lookup finds the last start ≤ the address.
 ///
 /// Written by hand because no maintained Swift library offers a longest-prefix-match table.
 /// A small direct index over the listed address range narrows the binary search to a few
 /// neighbouring starts, so a lookup touches a fixed handful of cache lines however long the
 /// lists are (a bit-by-bit trie would walk up to 128 dependent nodes instead).
-struct RangeTable<Boundary: RangeBoundary>: Sendable {
-    typealias Key = Boundary.Key
-
+struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {
     /// One prefix as a range: `network...last`, `length` bits long.
     struct Entry {
         var network: Key
@@ -20,7 +17,8 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
         var action: ListAction
     }
 
-    private let boundaries: [Boundary]
+    private let starts: [Key]
+    private let actions: [UInt8]
     /// `index[b]` is the position of the first boundary whose bucket is ≥ `b`.
     private let index: [UInt32]
     /// A key's bucket is `(key - base) >> shift`, clamped to `0...lastBucket`.
@@ -98,7 +96,8 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
             index[bucket] = UInt32(position)
         }
 
-        self.boundaries = zip(starts, actions).map { Boundary(start: $0, action: $1) }
+        self.starts = starts
+        self.actions = actions
         self.index = index
     }
 
@@ -112,69 +111,38 @@ struct RangeTable<Boundary: RangeBoundary>: Sendable {
     /// The answer of the most specific prefix containing `key`, or nil when none does.
     func action(for key: Key) -> ListAction? {
         let bucket = Self.bucket(of: key, base: base, shift: shift, last: lastBucket)
-        let found: UInt8 = index.withUnsafeBufferPointer { index in
-            boundaries.withUnsafeBufferPointer { boundaries in
-                // boundaries[low] ≤ key always holds: its bucket is below the key's, or it is the one at 0.
-                var low = max(Int(index[bucket]), 1) - 1
-                var count = Int(index[bucket + 1]) - low
-                // Halve long buckets (only crowded stretches have them)…
-                while count > 16 {
-                    let half = count >> 1
-                    low = boundaries[low + half].start <= key ? low + half : low
-                    count -= half
+        return index.withUnsafeBufferPointer { index in
+            starts.withUnsafeBufferPointer { starts in
+                actions.withUnsafeBufferPointer { actions in
+                    // starts[low] ≤ key always holds: its bucket is below the key's, or it is the one at 0.
+                    var low = max(Int(index[bucket]), 1) - 1
+                    var count = Int(index[bucket + 1]) - low
+                    // Halve long buckets (only crowded stretches have them; the comparison
+                    // becomes a conditional move)…
+                    while count > 16 {
+                        let half = count >> 1
+                        low = starts[low + half] <= key ? low + half : low
+                        count -= half
+                    }
+                    // …then walk the rest, keeping the answer of the last start ≤ key. Unlike
+                    // halving, these loads do not wait on each other's comparisons, so the
+                    // bucket's cache lines (starts and answers) arrive together: a lookup waits
+                    // on memory about twice (index, bucket) rather than once per step.
+                    var found = actions[low]
+                    for offset in 1..<max(count, 1) {
+                        found = starts[low + offset] <= key ? actions[low + offset] : found
+                    }
+                    return ListAction(rawValue: found)
                 }
-                // …then count the starts ≤ key in the rest. Unlike halving, these loads do not
-                // wait on each other's comparisons, so the bucket's cache lines arrive together:
-                // a lookup waits on memory about twice (index, bucket) rather than once per step.
-                var passed = 0
-                for offset in 1..<max(count, 1) where boundaries[low + offset].start <= key { passed += 1 }
-                low += passed
-                return boundaries[low].action
             }
         }
-        return ListAction(rawValue: found)
     }
 
     /// Number of disjoint ranges (including the unlisted gaps).
-    var rangeCount: Int { boundaries.count }
+    var rangeCount: Int { starts.count }
 
     /// Bytes held by the table's arrays.
     var byteCount: Int {
-        boundaries.count * MemoryLayout<Boundary>.stride + index.count * MemoryLayout<UInt32>.stride
+        starts.count * MemoryLayout<Key>.stride + actions.count + index.count * MemoryLayout<UInt32>.stride
     }
-}
-
-/// A range's first address and its answer, packed for the table's one array.
-protocol RangeBoundary: Sendable {
-    associatedtype Key: FixedWidthInteger & UnsignedInteger & Sendable
-    init(start: Key, action: UInt8)
-    var start: Key { get }
-    var action: UInt8 { get }
-}
-
-/// 8 bytes.
-struct IPv4Boundary: RangeBoundary {
-    let start: UInt32
-    let action: UInt8
-
-    init(start: UInt32, action: UInt8) {
-        self.start = start
-        self.action = action
-    }
-}
-
-/// 24 bytes: two 64-bit halves rather than a `UInt128`, whose 16-byte alignment would pad
-/// every entry to 32.
-struct IPv6Boundary: RangeBoundary {
-    private let high: UInt64
-    private let low: UInt64
-    let action: UInt8
-
-    init(start: UInt128, action: UInt8) {
-        high = UInt64(truncatingIfNeeded: start >> 64)
-        low = UInt64(truncatingIfNeeded: start)
-        self.action = action
-    }
-
-    var start: UInt128 { UInt128(high) << 64 | UInt128(low) }
 }

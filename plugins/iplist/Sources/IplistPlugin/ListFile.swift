@@ -29,6 +29,12 @@ struct FileStamp: Equatable, Sendable {
     }
 }
 
+#if canImport(Glibc)
+private let systemRead = Glibc.read
+#elseif canImport(Darwin)
+private let systemRead = Darwin.read
+#endif
+
 /// Reads list files with plain POSIX calls (no Foundation in the plugin image).
 enum ListFile {
     /// The file's bytes and the stamp of exactly the version read.
@@ -45,7 +51,7 @@ enum ListFile {
         bytes.reserveCapacity(Int(info.st_size))
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            let count = chunk.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }

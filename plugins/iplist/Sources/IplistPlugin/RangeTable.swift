@@ -6,7 +6,7 @@
 /// (`actions`, 0 = no entry). A lookup finds the last start ≤ the address.
 ///
 /// Written by hand because no maintained Swift library offers a longest-prefix-match table.
-/// A small direct index over the listed address range narrows the binary search to a few
+/// A small direct index over the listed address range narrows the search to a few
 /// neighbouring starts, so a lookup touches a fixed handful of cache lines however long the
 /// lists are (a bit-by-bit trie would walk up to 128 dependent nodes instead).
 struct RangeTable<Key: FixedWidthInteger & UnsignedInteger & Sendable>: Sendable {

@@ -213,6 +213,43 @@ final class IplistLoaderTests: XCTestCase {
         XCTAssertEqual(gatekeeper.evaluate(request("198.51.100.7")).decision, .allow)
     }
 
+    /// `check` runs on many threads at once on one instance, while the list is being swapped.
+    func testConcurrentChecksDuringReloads() throws {
+        let file = try TemporaryFile(name: "deny.txt", contents: "198.51.100.0/24\n")
+        let gatekeeper = try gatekeeper("""
+            [[stack.default]]
+            plugin = "iplist"
+            control = "required"
+            allow = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]
+            deny_file = "\(file.path)"
+            reload_interval = 1
+            """)
+        let swapper = Thread {
+            for round in 0..<6 {
+                try? file.replace(with: round % 2 == 0 ? "198.51.100.0/24\n203.0.113.0/24\n" : "198.51.100.0/24\n")
+                usleep(400_000)
+            }
+        }
+        swapper.start()
+        let wrong = Mutex(0)
+        let seen = Mutex(Set<String>())
+        repeat {
+            DispatchQueue.concurrentPerform(iterations: 2000) { index in
+                let octet = index % 256
+                // Stable whatever version is in force: the office is allowed, the /24 denied
+                // in both versions beats its allow, unlisted addresses are denied by default.
+                let stable: [(String, Outcome.Decision)] = [("192.0.2.\(octet)", .allow), ("198.51.100.\(octet)", .deny), ("10.\(octet).0.1", .deny)]
+                let (address, expected) = stable[index % 3]
+                if gatekeeper.evaluate(AuthRequest(peer: IPAddress(address))).decision != expected { wrong.withLock { $0 += 1 } }
+                // Flips with the file: shows the reloads really happened under load.
+                let flipping = gatekeeper.evaluate(AuthRequest(peer: IPAddress("203.0.113.\(octet)"))).decision
+                seen.withLock { _ = $0.insert(flipping.rawValue) }
+            }
+        } while !swapper.isFinished
+        XCTAssertEqual(wrong.withLock { $0 }, 0)
+        XCTAssertEqual(seen.withLock { $0 }, ["allow", "deny"], "no reload happened while checking")
+    }
+
     private func wait(seconds: Double = 15, until condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A file in a fresh temporary directory, removed when the test ends.
-final class TemporaryFile {
+final class TemporaryFile: Sendable {
     let directory: URL
     let path: String
 

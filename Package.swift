@@ -24,7 +24,8 @@ let package = Package(
         // plugins/hmac (issue 4)
         // @products:hmac
         // plugins/iplist (issue 5)
-        // @products:iplist
+        .library(name: "portcullis-iplist", type: .dynamic, targets: ["IplistPluginExport"]),
+        .executable(name: "bench-iplist", targets: ["BenchIplist"]),
         // plugins/pam (issue 6)
         .library(name: "portcullis-pam", type: .dynamic, targets: ["PamPluginExport"]),
         .executable(name: "bench-pam", targets: ["BenchPam"]),
@@ -104,7 +105,24 @@ let package = Package(
         // plugins/hmac (issue 4)
         // @targets:hmac
         // plugins/iplist (issue 5)
-        // @targets:iplist
+        .target(
+            name: "IplistPlugin", dependencies: ["PortcullisPluginKit"], path: "plugins/iplist/Sources/IplistPlugin",
+            swiftSettings: strictSwift
+        ),
+        .target(
+            name: "IplistPluginExport", dependencies: ["IplistPlugin", "PortcullisPluginKit"], path: "plugins/iplist/Export",
+            swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "IplistPluginTests",
+            dependencies: ["IplistPlugin", "PortcullisPluginKit", "Portcullis", .product(name: "Logging", package: "swift-log")],
+            path: "plugins/iplist/Tests",
+            swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BenchIplist", dependencies: ["IplistPlugin", "PortcullisPluginKit"], path: "bench/iplist",
+            swiftSettings: strictSwift
+        ),
         // plugins/pam (issue 6)
         .systemLibrary(
             name: "CLibpam", path: "plugins/pam/CLibpam", pkgConfig: "pam", providers: [.apt(["libpam0g-dev"])]

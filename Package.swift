@@ -19,7 +19,10 @@ let package = Package(
         // plugins/crypt (issue 3)
         // @products:crypt
         // plugins/hmac (issue 4)
-        // @products:hmac
+        .library(name: "portcullis-hmac", type: .dynamic, targets: ["HmacPluginExport"]),
+        // `portcullis token …` execs this, so the host never links plugin code.
+        .executable(name: "portcullis-token", targets: ["PortcullisTokenTool"]),
+        .executable(name: "bench-hmac", targets: ["BenchHmac"]),
         // plugins/iplist (issue 5)
         // @products:iplist
         // plugins/pam (issue 6)
@@ -71,7 +74,30 @@ let package = Package(
         // plugins/crypt (issue 3)
         // @targets:crypt
         // plugins/hmac (issue 4)
-        // @targets:hmac
+        .target(
+            name: "HmacPlugin",
+            dependencies: ["PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "plugins/hmac/Sources/HmacPlugin", swiftSettings: strictSwift
+        ),
+        .target(
+            name: "HmacPluginExport", dependencies: ["HmacPlugin", "PortcullisPluginKit"],
+            path: "plugins/hmac/Export", swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "PortcullisTokenTool",
+            dependencies: ["HmacPlugin", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "plugins/hmac/Tool", swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BenchHmac",
+            dependencies: ["HmacPlugin", .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/hmac", swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "HmacPluginTests",
+            dependencies: ["HmacPlugin", .product(name: "Crypto", package: "swift-crypto")],
+            path: "plugins/hmac/Tests", swiftSettings: strictSwift
+        ),
         // plugins/iplist (issue 5)
         // @targets:iplist
         // plugins/pam (issue 6)

@@ -90,12 +90,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "BenchHmac",
-            dependencies: ["HmacPlugin", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HmacPlugin", "PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "bench/hmac", swiftSettings: strictSwift
         ),
         .testTarget(
             name: "HmacPluginTests",
-            dependencies: ["HmacPlugin", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HmacPlugin", "PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "plugins/hmac/Tests", swiftSettings: strictSwift
         ),
         // plugins/iplist (issue 5)

@@ -6,6 +6,7 @@
 import Crypto
 import Foundation
 import HmacPlugin
+import PortcullisPluginKit
 
 let secret = SymmetricKey(data: (0..<32).map { UInt8($0 &* 37 &+ 11) })
 let key = HmacKey(kid: "2026-11", algorithm: .hs256, secret: secret)

@@ -54,11 +54,11 @@ public struct HmacPlugin: PortcullisPlugin {
             exposedClaims: options.list("expose"),
             maxLength: options.integer("max_length", default: 8192)))
         // Loaded now: a key file that is missing or wrong at start is a configuration error.
-        keys = try WatchedFile(path: options.string("keys") ?? "", what: "keys", interval: reloadInterval, host: host) {
+        keys = try WatchedFile(path: options.string("keys") ?? "", what: "keys", interval: reloadInterval, log: host.log) {
             try KeySet(contentsOf: $0)
         }
         if let path = options.string("revoked") {
-            revoked = try WatchedFile(path: path, what: "revoked jti list", interval: reloadInterval, host: host) {
+            revoked = try WatchedFile(path: path, what: "revoked jti list", interval: reloadInterval, log: host.log) {
                 try RevocationList(contentsOf: $0)
             }
         } else {
@@ -72,10 +72,13 @@ public struct HmacPlugin: PortcullisPlugin {
             let result = verifier.verify(token.bytes, keys: keys.current(), revoked: revoked?.current(), now: Date().timeIntervalSince1970)
             switch result {
             case .success(let token):
+                guard let subject = token.subject else {
+                    return .deny(.invalidCredentials, challenge: challenge(for: .missingClaim("sub")), detail: "missing claim sub")
+                }
                 // Bounded by the reload interval too, so a removed key or a revoked jti
                 // takes effect within that time even through the host's cache.
                 return .allow(
-                    Identity(principal: token.subject, attributes: token.attributes),
+                    Identity(principal: subject, attributes: token.attributes),
                     detail: "kid \(token.kid), \(token.algorithm.rawValue)",
                     cacheTTL: min(token.remainingLifetime, reloadInterval))
             case .failure(let rejection):

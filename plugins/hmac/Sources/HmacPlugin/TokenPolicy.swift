@@ -9,8 +9,11 @@ public struct TokenPolicy: Sendable {
     /// When non-empty, `aud` (a string or an array) must contain one of these. When empty,
     /// a token that names an audience is refused (RFC 7519 §4.1.3: we are not in it).
     public var audiences: [String]
-    /// Claims that must be present (`exp` and `sub` always are).
+    /// Claims that must be present (`exp` always is).
     public var requiredClaims: [String]
+    /// Whether `sub` must be a non-empty string. The plugin needs it (it is the principal);
+    /// `portcullis-token verify` and known-answer tests of foreign tokens may not.
+    public var requireSubject: Bool
     /// Claims copied into the outcome's attributes, in this order, when present.
     public var exposedClaims: [String]
     /// Tokens longer than this are refused before any decoding.
@@ -18,8 +21,9 @@ public struct TokenPolicy: Sendable {
 
     public init(
         leeway: Double = 30, maxAge: Double? = nil, issuer: String? = nil, audiences: [String] = [],
-        requiredClaims: [String] = [], exposedClaims: [String] = [], maxLength: Int = 8192
+        requiredClaims: [String] = [], requireSubject: Bool = true, exposedClaims: [String] = [], maxLength: Int = 8192
     ) {
+        self.requireSubject = requireSubject
         self.leeway = leeway
         self.maxAge = maxAge
         self.issuer = issuer

@@ -119,8 +119,9 @@ public struct TokenVerifier: Sendable {
         for name in policy.requiredClaims where claims[name] == nil {
             throw .missingClaim(name)
         }
-        guard let subClaim = claims["sub"] else { throw .missingClaim("sub") }
-        guard let subject = subClaim.stringValue, !subject.isEmpty else { throw .invalidClaim("sub") }
+        let subject = claims["sub"]?.stringValue
+        if claims["sub"] != nil, subject == nil || subject?.isEmpty == true { throw .invalidClaim("sub") }
+        if policy.requireSubject, subject == nil { throw .missingClaim("sub") }
         if let revoked, !revoked.ids.isEmpty, let jti = claims["jti"]?.stringValue, revoked.contains(jti) {
             throw .revoked
         }

@@ -2,8 +2,8 @@ public import PortcullisPluginKit
 
 /// A token whose MAC verified and whose claims passed the policy.
 public struct VerifiedToken: Sendable, Equatable {
-    /// The `sub` claim.
-    public let subject: String
+    /// The `sub` claim; never nil when the policy requires a subject (the plugin's does).
+    public let subject: String?
     /// The key that verified it.
     public let kid: String
     public let algorithm: HmacAlgorithm

@@ -19,7 +19,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
     private let what: String
     private let interval: Int64
     private let load: @Sendable (String) throws -> Value
-    private let host: PluginHost
+    private let log: @Sendable (PluginHost.LogLevel, String) -> Void
     private let state: Mutex<State>
 
     private struct State {
@@ -31,12 +31,12 @@ public final class WatchedFile<Value: Sendable>: Sendable {
     /// Loads the file once; a failure here is a configuration error and is thrown.
     /// - Parameters:
     ///   - interval: seconds between checks for a change; 0 checks on every call.
-    public init(path: String, what: String, interval: Int, host: PluginHost, load: @escaping @Sendable (String) throws -> Value) throws {
+    public init(path: String, what: String, interval: Int, log: @escaping @Sendable (PluginHost.LogLevel, String) -> Void, load: @escaping @Sendable (String) throws -> Value) throws {
         self.path = path
         self.what = what
         self.interval = Int64(interval)
         self.load = load
-        self.host = host
+        self.log = log
         let stamp = FileStamp(path: path)
         let value = try load(path)
         state = Mutex(State(value: value, stamp: stamp, nextCheck: Self.monotonicSeconds() + Int64(interval)))
@@ -66,12 +66,12 @@ public final class WatchedFile<Value: Sendable>: Sendable {
                 $0.value = value
                 $0.stamp = stamp
             }
-            host.log(.info, "reloaded \(what) from \(path)")
+            log(.info, "reloaded \(what) from \(path)")
             return value
         } catch {
             // Remember the stamp so a bad file is reported once, not on every check.
             state.withLock { $0.stamp = stamp }
-            host.log(.warning, "keeping the previous \(what): \(error)")
+            log(.warning, "keeping the previous \(what): \(error)")
             return nil
         }
     }

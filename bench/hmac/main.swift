@@ -8,17 +8,17 @@ import Foundation
 import HmacPlugin
 import PortcullisPluginKit
 
-let secret = SymmetricKey(data: (0..<32).map { UInt8($0 &* 37 &+ 11) })
+let secret = SymmetricKey(data: (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
 let key = HmacKey(kid: "2026-11", algorithm: .hs256, secret: secret)
 let keys = try KeySet(keys: [key, HmacKey(kid: "2026-10", algorithm: .hs256, secret: SymmetricKey(size: .bits256))])
 let now = Date().timeIntervalSince1970.rounded(.down)
 let claims: [String: JSONValue] = [
-    "sub": .string("service-account@billing.internal.example"),
+    "sub": .string("svc-billing"),
     "iss": .string("https://auth.internal.example"),
     "aud": .string("billing-api"),
     "iat": .number(now), "exp": .number(now + 900),
     "jti": .string("6f1d0c2e-3b7a-4c1e-9d2f-8a5b7c9e0f12"),
-    "role": .string("reader"), "scope": .string("invoices:read reports:read"),
+    "role": .string("reader"), "scope": .string("invoices:read"),
 ]
 let token = TokenIssuer.issue(claims: claims, key: key)
 let signingInput = Array(token.utf8[..<(token.utf8.lastIndex(of: UInt8(ascii: ".")) ?? token.utf8.endIndex)])
@@ -39,13 +39,24 @@ func rate(_ iterations: Int, _ body: () -> Bool) -> Double {
     return Double(iterations) / seconds
 }
 
-let iterations = 200_000
+let iterations = 150_000
 var bestVerify = 0.0
 var bestFloor = 0.0
+var bestPrekeyed = 0.0
+// The verifier keeps each key's HMAC state after the key block (as OpenSSL's HMAC_CTX reuse
+// does); this row shows that cost alone, so the ratio is not flattered by that shortcut.
+let prekeyed = HMAC<SHA256>(key: secret)
 var tokenBytes = Array(token.utf8)
 for _ in 0..<8 {
     bestFloor = max(bestFloor, rate(iterations) {
         signingInput.withUnsafeBytes { HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: $0, using: secret) }
+    })
+    bestPrekeyed = max(bestPrekeyed, rate(iterations) {
+        signingInput.withUnsafeBytes { input in
+            var state = prekeyed
+            state.update(data: input)
+            return state.finalize() == signature
+        }
     })
     bestVerify = max(bestVerify, rate(iterations) {
         tokenBytes.withUnsafeBytes { bytes in
@@ -62,3 +73,4 @@ func row(_ figure: String, _ value: Double, _ unit: String, _ comparison: String
 print("# token \(tokenBytes.count) bytes, signing input \(signingInput.count) bytes; ratio = floor rate / verify rate (target <= 2)")
 row("hs256_verify", bestVerify, "verifications/s", "hmac_sha256_floor", bestFloor, bestFloor / bestVerify)
 row("hs256_verify_ns", 1e9 / bestVerify, "ns/verification", "hmac_sha256_floor_ns", 1e9 / bestFloor, bestFloor / bestVerify)
+row("hs256_verify", bestVerify, "verifications/s", "hmac_sha256_prekeyed", bestPrekeyed, bestPrekeyed / bestVerify)

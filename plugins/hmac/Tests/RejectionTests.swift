@@ -24,7 +24,7 @@ final class RejectionTests: XCTestCase {
 
     /// A token with a hand-written header, signed with `secret` under `algorithm`.
     func token(header: String, claims: String? = nil, algorithm: HmacAlgorithm = .hs256, secret: SymmetricKey? = nil) -> String {
-        TokenIssuer.sign(header: header, claims: claims ?? JSONValue.object(self.claims()).serialized,
+        TokenIssuer.sign(header: header, claims: claims ?? JSONValue.object(JSONObject(self.claims())).serialized,
                          algorithm: algorithm, secret: secret ?? key.secret)
     }
 
@@ -46,7 +46,7 @@ final class RejectionTests: XCTestCase {
 
     func testAlgNoneIsRefused() {
         let header = TokenIssuer.encode(Array(#"{"alg":"none","kid":"2026-11"}"#.utf8))
-        let payload = TokenIssuer.encode(Array(JSONValue.object(claims()).serialized.utf8))
+        let payload = TokenIssuer.encode(Array(JSONValue.object(JSONObject(claims())).serialized.utf8))
         assertRejected("\(header).\(payload).", .algorithmMismatch, reason: .invalidCredentials)
         // Even with a signature made with the key, "none" is never the key's algorithm.
         assertRejected(token(header: #"{"alg":"none","kid":"2026-11"}"#), .algorithmMismatch, reason: .invalidCredentials)

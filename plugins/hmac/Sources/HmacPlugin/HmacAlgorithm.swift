@@ -24,13 +24,4 @@ public enum HmacAlgorithm: String, Sendable, CaseIterable {
         case .hs512: Array(HMAC<SHA512>.authenticationCode(for: input, using: key))
         }
     }
-
-    /// Whether `mac` is the MAC of `input` under `key`, compared in constant time by swift-crypto.
-    public func isValid(_ mac: [UInt8], for input: UnsafeRawBufferPointer, using key: SymmetricKey) -> Bool {
-        switch self {
-        case .hs256: HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: input, using: key)
-        case .hs384: HMAC<SHA384>.isValidAuthenticationCode(mac, authenticating: input, using: key)
-        case .hs512: HMAC<SHA512>.isValidAuthenticationCode(mac, authenticating: input, using: key)
-        }
-    }
 }

@@ -11,7 +11,7 @@ public enum JSONValue: Sendable, Equatable {
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// Why a text is not JSON, with the byte offset where the parser stopped.
     public struct ParseError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -51,7 +51,7 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let value) = self { return value }
         return nil
     }
@@ -90,11 +90,11 @@ extension JSONValue {
             output += "]"
         case .object(let members):
             output += "{"
-            for (index, name) in members.keys.sorted().enumerated() {
+            for (index, member) in members.members.sorted(by: { $0.name < $1.name }).enumerated() {
                 if index > 0 { output += "," }
-                Self.writeString(name, to: &output)
+                Self.writeString(member.name, to: &output)
                 output += ":"
-                members[name]?.write(to: &output)
+                member.value.write(to: &output)
             }
             output += "}"
         }
@@ -167,11 +167,14 @@ private struct Parser {
 
     mutating func object(depth: Int) throws(JSONValue.ParseError) -> JSONValue {
         index += 1
-        var members: [String: JSONValue] = [:]
+        var members: [(name: String, value: JSONValue)] = []
+        // Duplicate names are found by a scan while objects are small, by a set beyond that
+        // (so a hostile object with thousands of members stays linear).
+        var names: Set<String>?
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return .object(JSONObject(uniqueMembers: members))
         }
         while true {
             skipWhitespace()
@@ -183,15 +186,21 @@ private struct Parser {
             index += 1
             skipWhitespace()
             let value = try value(depth: depth + 1)
-            guard members.updateValue(value, forKey: name) == nil else {
-                throw JSONValue.ParseError(offset: nameOffset, message: "duplicate member name")
+            let isDuplicate: Bool
+            if names != nil {
+                isDuplicate = names?.insert(name).inserted == false
+            } else {
+                isDuplicate = members.contains { $0.name == name }
+                if members.count >= 16 { names = Set(members.map(\.name) + [name]) }
             }
+            guard !isDuplicate else { throw JSONValue.ParseError(offset: nameOffset, message: "duplicate member name") }
+            members.append((name, value))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return .object(members)
+                return .object(JSONObject(uniqueMembers: members))
             default: throw error("expected ',' or '}'")
             }
         }
@@ -274,12 +283,13 @@ private struct Parser {
             index += 1
         }
         guard let stop = current else { throw error("unterminated string") }
-        var scalars = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
-        if stop == UInt8(ascii: "\"") {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        if stop == UInt8(ascii: "\""), raw.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (nearly every JWT string): nothing to validate, nothing to replace.
             index += 1
-            guard let text = String(validating: scalars, as: UTF8.self) else { throw error("invalid UTF-8 in string") }
-            return text
+            return String(decoding: raw, as: UTF8.self)
         }
+        var scalars = [UInt8](raw)
         // Slow path: decode escapes into UTF-8.
         while true {
             guard let byte = current else { throw error("unterminated string") }

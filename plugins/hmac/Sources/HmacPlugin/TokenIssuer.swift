@@ -8,7 +8,7 @@ public enum TokenIssuer {
         let header: [String: JSONValue] = [
             "alg": .string(key.algorithm.rawValue), "kid": .string(key.kid), "typ": .string("JWT"),
         ]
-        return sign(header: JSONValue.object(header).serialized, claims: JSONValue.object(claims).serialized,
+        return sign(header: JSONValue.object(JSONObject(header)).serialized, claims: JSONValue.object(JSONObject(claims)).serialized,
                     algorithm: key.algorithm, secret: key.secret)
     }
 

@@ -71,7 +71,7 @@ public struct TokenVerifier: Sendable {
 
         // 3. The MAC, in constant time.
         guard signature.count == key.algorithm.outputSize,
-            key.algorithm.isValid(signature, for: signingInput, using: key.secret)
+            key.isValid(signature, for: signingInput)
         else { throw .badSignature }
 
         // 4. Only now read the claims.
@@ -81,7 +81,7 @@ public struct TokenVerifier: Sendable {
         return try check(claims, key: key, revoked: revoked, now: now)
     }
 
-    private func check(_ claims: [String: JSONValue], key: HmacKey, revoked: RevocationList?, now: Double) throws(TokenRejection) -> VerifiedToken {
+    private func check(_ claims: JSONObject, key: HmacKey, revoked: RevocationList?, now: Double) throws(TokenRejection) -> VerifiedToken {
         let leeway = policy.leeway
         // exp is always required: a token that never expires cannot be cached safely or rotated out.
         let exp = try number("exp", in: claims, required: true) ?? 0
@@ -135,7 +135,7 @@ public struct TokenVerifier: Sendable {
     }
 
     /// A NumericDate claim (RFC 7519 §2): a JSON number, never a string or a boolean.
-    private func number(_ name: String, in claims: [String: JSONValue], required: Bool) throws(TokenRejection) -> Double? {
+    private func number(_ name: String, in claims: JSONObject, required: Bool) throws(TokenRejection) -> Double? {
         guard let value = claims[name] else {
             if required { throw .missingClaim(name) }
             return nil

@@ -8,7 +8,7 @@ public struct VerifiedToken: Sendable, Equatable {
     public let kid: String
     public let algorithm: HmacAlgorithm
     /// Every claim, for `portcullis token verify`.
-    public let claims: [String: JSONValue]
+    public let claims: JSONObject
     /// The policy's exposed claims that the token carries, rendered as text.
     public let attributes: [Attribute]
     /// Whole seconds until the token stops being valid (`exp`, and `iat + max_age`), at least 0.

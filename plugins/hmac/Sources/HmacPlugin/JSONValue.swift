@@ -171,6 +171,7 @@ private struct Parser {
         // Duplicate names are found by a scan while objects are small, by a set beyond that
         // (so a hostile object with thousands of members stays linear).
         var names: Set<String>?
+        members.reserveCapacity(8)
         skipWhitespace()
         if current == UInt8(ascii: "}") {
             index += 1

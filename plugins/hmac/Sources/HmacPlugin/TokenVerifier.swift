@@ -1,5 +1,11 @@
 import PortcullisPluginKit
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Verifies JWS compact tokens signed with HMAC (RFC 7515, RFC 7519), in the order RFC 8725
 /// asks for: split and decode strictly, pick the key by `kid`, require the header's `alg`
 /// to be the key's, verify the MAC in constant time, and only then read the claims.
@@ -31,17 +37,10 @@ public struct TokenVerifier: Sendable {
     private func verifyThrowing(_ token: UnsafeRawBufferPointer, keys: KeySet, revoked: RevocationList?, now: Double) throws(TokenRejection) -> VerifiedToken {
         // 1. Split and decode, strictly, before anything else looks at the bytes.
         guard token.count <= policy.maxLength else { throw .malformed("longer than \(policy.maxLength) bytes") }
-        var dots: (Int, Int) = (-1, -1)
-        for index in token.indices where token[index] == UInt8(ascii: ".") {
-            if dots.0 < 0 {
-                dots.0 = index
-            } else if dots.1 < 0 {
-                dots.1 = index
-            } else {
-                throw .malformed("more than three parts")
-            }
-        }
-        guard dots.1 >= 0 else { throw .malformed("fewer than three parts") }
+        guard let first = Self.dot(in: token, from: 0) else { throw .malformed("fewer than three parts") }
+        guard let second = Self.dot(in: token, from: first + 1) else { throw .malformed("fewer than three parts") }
+        guard Self.dot(in: token, from: second + 1) == nil else { throw .malformed("more than three parts") }
+        let dots = (first, second)
         let signingInput = UnsafeRawBufferPointer(rebasing: token[0..<dots.1])
         guard let headerBytes = Self.decode(token[0..<dots.0]), !headerBytes.isEmpty else {
             throw .malformed("header is not base64url without padding")
@@ -102,17 +101,18 @@ public struct TokenVerifier: Sendable {
             guard iss.stringValue == issuer else { throw .wrongIssuer }
         }
         if let aud = claims["aud"] {
-            let audiences: [String]
+            // A string or an array of strings (RFC 7519 §4.1.3); one match is enough.
+            var matched = false
             switch aud {
-            case .string(let value): audiences = [value]
+            case .string(let value): matched = policy.audiences.contains(value)
             case .array(let values):
-                audiences = try values.map { value throws(TokenRejection) in
+                for value in values {
                     guard let text = value.stringValue else { throw .invalidClaim("aud") }
-                    return text
+                    matched = matched || policy.audiences.contains(text)
                 }
             default: throw .invalidClaim("aud")
             }
-            guard audiences.contains(where: policy.audiences.contains) else { throw .wrongAudience }
+            guard matched else { throw .wrongAudience }
         } else if !policy.audiences.isEmpty {
             throw .missingClaim("aud")
         }
@@ -142,6 +142,14 @@ public struct TokenVerifier: Sendable {
         }
         guard let number = value.numberValue else { throw .invalidClaim(name) }
         return number
+    }
+
+    /// The index of the next `.` at or after `start` (memchr: the token is scanned at SIMD speed).
+    private static func dot(in token: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard start < token.count, let base = token.baseAddress,
+            let hit = memchr(base + start, Int32(UInt8(ascii: ".")), token.count - start)
+        else { return nil }
+        return base.distance(to: UnsafeRawPointer(hit))
     }
 
     private static func decode(_ part: Slice<UnsafeRawBufferPointer>) -> [UInt8]? {

@@ -1,1 +1,73 @@
-enum Placeholder {}
+public import Logging
+import PortcullisNetwork
+import PortcullisProtocol
+
+/// The host: a configuration with its plugins loaded and its stacks built, ready to decide
+/// requests. Immutable; a reload builds a new one and swaps it in whole.
+public final class Gatekeeper: Sendable {
+    public let configuration: Configuration
+    public let logger: Logger
+    private let stacks: [String: Stack]
+
+    /// Loads every plugin the configuration names and creates every instance. Any failure is an
+    /// error naming the file, the entry's line and key, and what went wrong.
+    public init(configuration: Configuration, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        self.configuration = configuration
+        self.logger = logger
+        var stacks: [String: Stack] = [:]
+        for stack in configuration.stacks {
+            var entries: [Stack.Entry] = []
+            for entry in stack.entries {
+                do {
+                    let library = try PluginLoader.load(name: entry.plugin, path: entry.path, directory: configuration.pluginDirectory)
+                    var pluginLogger = logger
+                    pluginLogger[metadataKey: "plugin"] = "\(entry.plugin)"
+                    pluginLogger[metadataKey: "entry"] = "\(entry.key)"
+                    let instance = try PluginInstance(library: library, arguments: entry.arguments, logger: pluginLogger)
+                    entries.append(Stack.Entry(instance: instance, control: entry.control))
+                } catch {
+                    throw ConfigError(file: configuration.file, line: entry.line, key: entry.key, message: error.description)
+                }
+            }
+            stacks[stack.name] = Stack(name: stack.name, entries: entries)
+        }
+        self.stacks = stacks
+    }
+
+    /// Convenience: parse and load `path`.
+    public convenience init(contentsOf path: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        try self.init(configuration: Configuration(contentsOf: path), logger: logger)
+    }
+
+    public var stackNames: [String] { configuration.stacks.map(\.name) }
+
+    public func stack(named name: String) -> Stack? { stacks[name] }
+
+    /// The plugin images this gatekeeper's stacks use.
+    public var plugins: [PluginLibrary] {
+        var seen = Set<String>()
+        return configuration.stacks.flatMap { stacks[$0.name]?.entries.map(\.plugin) ?? [] }.filter { seen.insert($0.path).inserted }
+    }
+
+    /// Decides `request` with the stack `stack`. Synchronous: call it off the event loop when
+    /// `stack(named:)?.isBlocking` is true. An unknown stack is a deny (fail closed).
+    public func evaluate(_ request: AuthRequest, stack name: String = "default") -> Outcome {
+        let prepared = PreparedRequest(request, resolver: configuration.resolver)
+        guard let stack = stacks[name] else {
+            return Outcome(
+                decision: .deny, reason: .pluginError, status: 500, principal: nil, attributes: [], challenges: [], trace: [],
+                stack: name, client: prepared.client, clientNote: prepared.clientNote, credential: prepared.credential.summary,
+                note: "no stack named '\(name)'", failDelay: .zero, cacheTTL: nil)
+        }
+        var outcome = stack.evaluate(prepared)
+        if let reason = outcome.reason {
+            outcome.status = configuration.responsePolicy.status(for: reason, challenges: outcome.challenges)
+        }
+        return outcome
+    }
+
+    /// The HTTP answer for an outcome, identical for every way in.
+    public func response(for outcome: Outcome) -> AuthResponse {
+        configuration.responsePolicy.response(for: outcome)
+    }
+}

@@ -1,0 +1,255 @@
+import PortcullisNetwork
+import PortcullisProtocol
+import TOMLKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A validated configuration file: where plugins live, whom to trust, how reasons map to
+/// statuses, and the named stacks. Parsing never loads plugins; ``Gatekeeper`` does that.
+public struct Configuration: Sendable {
+    public var file: String
+    /// `plugin_dir`; nil = `$PORTCULLIS_PLUGIN_DIR` or the executable's directory.
+    public var pluginDirectory: String?
+    public var resolver: ClientAddressResolver
+    public var responsePolicy: ResponsePolicy
+    /// `[server] listen`, used by `portcullis serve`.
+    public var listen: String
+    /// In file order.
+    public var stacks: [StackConfiguration]
+
+    public struct StackConfiguration: Sendable {
+        public var name: String
+        public var entries: [EntryConfiguration]
+    }
+
+    public struct EntryConfiguration: Sendable {
+        public var plugin: String
+        public var control: Control
+        /// Explicit library file; nil = found in the plugin directory by name.
+        public var path: String?
+        /// Every other key, as strings; a TOML array gives one pair per element.
+        public var arguments: [(name: String, value: String)]
+        /// `stack.default[0]`, for messages.
+        public var key: String
+        public var line: Int?
+    }
+
+    init(file: String, pluginDirectory: String?, resolver: ClientAddressResolver, responsePolicy: ResponsePolicy,
+         listen: String, stacks: [StackConfiguration]) {
+        self.file = file
+        self.pluginDirectory = pluginDirectory
+        self.resolver = resolver
+        self.responsePolicy = responsePolicy
+        self.listen = listen
+        self.stacks = stacks
+    }
+
+    /// Reads and validates `path`.
+    public init(contentsOf path: String) throws(ConfigError) {
+        guard let text = Self.read(path) else {
+            throw ConfigError(file: path, line: nil, key: "", message: "cannot read the file: \(String(cString: strerror(errno)))")
+        }
+        try self.init(parsing: text, file: path)
+    }
+
+    /// Validates `text`; `file` names it in errors.
+    public init(parsing text: String, file: String) throws(ConfigError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(file: file, line: error.source.begin.line, key: "", message: "TOML syntax: \(error.description)")
+        } catch {
+            throw ConfigError(file: file, line: nil, key: "", message: "TOML syntax: \(error)")
+        }
+        var parser = Parser(file: file, lines: SourceLines(text))
+        self = try parser.configuration(from: table)
+    }
+
+    private static func read(_ path: String) -> String? {
+        guard let handle = fopen(path, "r") else { return nil }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, handle)
+            if count == 0 { break }
+            bytes += buffer[..<count]
+        }
+        guard ferror(handle) == 0 else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    public func stack(named name: String) -> StackConfiguration? {
+        stacks.first { $0.name == name }
+    }
+}
+
+/// Turns a TOML table into a ``Configuration``, failing on the first problem with its location.
+private struct Parser {
+    let file: String
+    let lines: SourceLines
+
+    func error(_ key: String, table: String? = nil, occurrence: Int = 0, lineKey: String? = nil, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: lines.line(table: table, occurrence: occurrence, key: lineKey), key: key, message: message)
+    }
+
+    mutating func configuration(from root: TOMLTable) throws(ConfigError) -> Configuration {
+        let known = ["plugin_dir", "proxy", "status", "response", "server", "stack"]
+        for key in root.keys where !known.contains(key) {
+            throw error(key, lineKey: key, "unknown setting (expected one of: \(known.joined(separator: ", ")))")
+        }
+        var pluginDirectory: String? = nil
+        if let value = root["plugin_dir"] {
+            guard let directory = value.string, directory.hasPrefix("/") else {
+                throw error("plugin_dir", lineKey: "plugin_dir", "must be an absolute path string")
+            }
+            pluginDirectory = directory
+        }
+        let stacks = try stacks(root["stack"])
+        return Configuration(
+            file: file, pluginDirectory: pluginDirectory, resolver: try resolver(root["proxy"]),
+            responsePolicy: try responsePolicy(status: root["status"], response: root["response"]),
+            listen: try listen(root["server"]), stacks: stacks)
+    }
+
+    private func table(_ value: (any TOMLValueConvertible)?, _ name: String, known: [String]) throws(ConfigError) -> TOMLTable? {
+        guard let value else { return nil }
+        guard let table = value.table else { throw error(name, lineKey: name, "must be a table ([\(name)])") }
+        for key in table.keys where !known.isEmpty && !known.contains(key) {
+            throw error("\(name).\(key)", table: name, lineKey: key, "unknown setting (expected one of: \(known.joined(separator: ", ")))")
+        }
+        return table
+    }
+
+    private func resolver(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> ClientAddressResolver {
+        guard let proxy = try table(value, "proxy", known: ["trusted", "header"]) else { return ClientAddressResolver() }
+        var trusted: [IPPrefix] = []
+        if let list = proxy["trusted"] {
+            guard let array = list.array else { throw error("proxy.trusted", table: "proxy", lineKey: "trusted", "must be an array of addresses or CIDR prefixes") }
+            for item in array {
+                guard let text = item.string else { throw error("proxy.trusted", table: "proxy", lineKey: "trusted", "must contain strings") }
+                do {
+                    trusted.append(try IPPrefix(parsing: text))
+                } catch {
+                    throw self.error("proxy.trusted", table: "proxy", lineKey: "trusted", error.description)
+                }
+            }
+        }
+        var header = ClientAddressResolver.Header.xForwardedFor
+        if let value = proxy["header"] {
+            guard let name = value.string.flatMap({ ClientAddressResolver.Header(rawValue: $0.lowercased()) }) else {
+                throw error("proxy.header", table: "proxy", lineKey: "header", "must be \"X-Forwarded-For\" or \"Forwarded\"")
+            }
+            header = name
+        }
+        return ClientAddressResolver(trusted: trusted, header: header)
+    }
+
+    private func responsePolicy(status: (any TOMLValueConvertible)?, response: (any TOMLValueConvertible)?) throws(ConfigError) -> ResponsePolicy {
+        var policy = ResponsePolicy()
+        if let status = try table(status, "status", known: []) {
+            for key in status.keys {
+                guard let reason = ReasonCode(code: key) else {
+                    throw error("status.\(key)", table: "status", lineKey: key,
+                                "unknown reason code (expected one of: \(ReasonCode.allCases.map(\.code).joined(separator: ", ")))")
+                }
+                guard let code = status[key]?.int, (400...599).contains(code) else {
+                    throw error("status.\(key)", table: "status", lineKey: key, "must be an HTTP error status (400-599)")
+                }
+                policy.overrides[reason] = code
+            }
+        }
+        if let response = try table(response, "response", known: ["principal_header", "attribute_prefix"]) {
+            for (key, apply) in [("principal_header", { (policy: inout ResponsePolicy, v: String) in policy.principalHeader = v }),
+                                 ("attribute_prefix", { (policy: inout ResponsePolicy, v: String) in policy.attributeHeaderPrefix = v })] {
+                guard let value = response[key] else { continue }
+                guard let text = value.string, !text.isEmpty, text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) else {
+                    throw error("response.\(key)", table: "response", lineKey: key, "must be a header name")
+                }
+                apply(&policy, text)
+            }
+        }
+        return policy
+    }
+
+    private func listen(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> String {
+        guard let server = try table(value, "server", known: ["listen"]), let listen = server["listen"] else { return "127.0.0.1:9180" }
+        guard let text = listen.string, text.contains(":") else {
+            throw error("server.listen", table: "server", lineKey: "listen", "must be \"host:port\", e.g. \"127.0.0.1:9180\"")
+        }
+        return text
+    }
+
+    private func stacks(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> [Configuration.StackConfiguration] {
+        guard let value else { throw error("stack", "no stacks: define at least [[stack.default]]") }
+        guard let stacks = value.table else { throw error("stack", lineKey: "stack", "must hold named stacks: [[stack.NAME]]") }
+        var result: [Configuration.StackConfiguration] = []
+        for name in stacks.keys {
+            let tableName = "stack.\(name)"
+            guard PluginLoader.isValidName(name) else {
+                throw error(tableName, table: tableName, lineKey: nil, "stack names are lowercase letters, digits, '-' and '_'")
+            }
+            guard let array = stacks[name]?.array, !array.isEmpty else {
+                throw error(tableName, table: tableName, lineKey: nil, "must be an array of entries: [[\(tableName)]]")
+            }
+            var entries: [Configuration.EntryConfiguration] = []
+            for (index, item) in array.enumerated() {
+                guard let entry = item.table else {
+                    throw error("\(tableName)[\(index)]", table: tableName, occurrence: index, "each entry must be a table")
+                }
+                entries.append(try self.entry(entry, stack: tableName, index: index))
+            }
+            result.append(.init(name: name, entries: entries))
+        }
+        // TOMLKit's tables are sorted; show stacks in the order the file defines them.
+        return result.sorted { (lines.line(table: "stack.\($0.name)", key: nil) ?? 0) < (lines.line(table: "stack.\($1.name)", key: nil) ?? 0) }
+    }
+
+    private func entry(_ entry: TOMLTable, stack: String, index: Int) throws(ConfigError) -> Configuration.EntryConfiguration {
+        let key = "\(stack)[\(index)]"
+        func fail(_ name: String?, _ message: String) -> ConfigError {
+            error(name.map { "\(key).\($0)" } ?? key, table: stack, occurrence: index, lineKey: name, message)
+        }
+        guard let plugin = entry["plugin"]?.string else { throw fail(nil, "missing 'plugin = \"NAME\"'") }
+        guard PluginLoader.isValidName(plugin) else { throw fail("plugin", "'\(plugin)' is not a plugin name (lowercase letters, digits, '-', '_')") }
+        guard let controlText = entry["control"]?.string else {
+            throw fail(nil, "missing 'control' (required, requisite, sufficient, optional or [verdict=action ...])")
+        }
+        let control: Control
+        do {
+            control = try Control(parsing: controlText)
+        } catch {
+            throw fail("control", error.description)
+        }
+        var path: String? = nil
+        if let value = entry["path"] {
+            guard let text = value.string, text.hasPrefix("/") else { throw fail("path", "must be an absolute path to the plugin's .so") }
+            path = text
+        }
+        var arguments: [(name: String, value: String)] = []
+        for name in entry.keys where !["plugin", "control", "path"].contains(name) {
+            guard let value = entry[name] else { continue }
+            if let array = value.array {
+                for element in array {
+                    guard let text = scalar(element) else { throw fail(name, "array elements must be strings, integers or booleans") }
+                    arguments.append((name, text))
+                }
+            } else {
+                guard let text = scalar(value) else { throw fail(name, "must be a string, integer, boolean or an array of those") }
+                arguments.append((name, text))
+            }
+        }
+        return .init(plugin: plugin, control: control, path: path, arguments: arguments, key: key,
+                     line: lines.line(table: stack, occurrence: index, key: nil))
+    }
+
+    private func scalar(_ value: any TOMLValueConvertible) -> String? {
+        if value.type == .string { return value.string }
+        if value.type == .int { return value.int.map(String.init) }
+        if value.type == .bool { return value.bool.map { $0 ? "true" : "false" } }
+        return nil
+    }
+}

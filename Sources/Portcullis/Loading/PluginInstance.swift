@@ -1,0 +1,114 @@
+internal import CPortcullisPlugin
+import Logging
+import PortcullisProtocol
+
+/// One configured instance of a plugin (one stack entry): created from its arguments,
+/// destroyed when the last stack using it goes away (after a reload, once in-flight
+/// requests finish).
+final class PluginInstance: @unchecked Sendable {
+    // @unchecked: the handle and host block are written once in init and freed in deinit;
+    // the ABI requires check() to be thread-safe on one instance.
+    let library: PluginLibrary
+    private let handle: UnsafeMutableRawPointer
+    private let host: UnsafeMutablePointer<pc_host>
+    private let sink: Unmanaged<LogSink>
+
+    init(library: PluginLibrary, arguments: [(name: String, value: String)], logger: Logger) throws(PluginLoadError) {
+        let sink = Unmanaged.passRetained(LogSink(logger: logger))
+        let host = UnsafeMutablePointer<pc_host>.allocate(capacity: 1)
+        host.initialize(to: pc_host())
+        host.pointee.struct_size = UInt32(MemoryLayout<pc_host>.size)
+        host.pointee.abi_minor = PORTCULLIS_ABI_MINOR
+        host.pointee.context = sink.toOpaque()
+        host.pointee.log = { context, level, message in
+            guard let context else { return }
+            Unmanaged<LogSink>.fromOpaque(context).takeUnretainedValue().log(level: level, message)
+        }
+
+        var created: UnsafeMutableRawPointer? = nil
+        var error = [CChar](repeating: 0, count: 1024)
+        let status = CArena.withPairs(arguments) { pairs, count in
+            library.descriptor.pointee.create?(host, pairs, count, &created, &error, error.count) ?? -1
+        }
+        guard status == 0, let created else {
+            let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            host.deallocate()
+            sink.release()
+            throw .createFailed(plugin: library.name, message: message.isEmpty ? "create failed without a message" : message)
+        }
+        self.library = library
+        self.sink = sink
+        self.host = host
+        handle = created
+    }
+
+    deinit {
+        library.descriptor.pointee.destroy?(handle)
+        host.deallocate()
+        sink.release()
+    }
+
+    /// Calls the plugin and copies its answer out, then lets the plugin release its memory.
+    func check(_ request: UnsafePointer<pc_request>) -> PluginAnswer {
+        var result = pc_result()
+        result.struct_size = UInt32(MemoryLayout<pc_result>.size)
+        // A plugin that leaves the result untouched answered PC_VERDICT_ERROR (zero): fail closed.
+        library.descriptor.pointee.check?(handle, request, &result)
+        defer { library.descriptor.pointee.release?(handle, &result) }
+        return PluginAnswer(result)
+    }
+}
+
+/// A plugin's answer, copied out of the ABI's result before it is released.
+struct PluginAnswer: Sendable {
+    var rawVerdict: UInt32
+    var rawReason: UInt32
+    var principal: String
+    var attributes: [Attribute]
+    var challenge: String?
+    var detail: String?
+    /// Seconds; nil = no hint.
+    var cacheTTL: Int?
+    var failDelayMilliseconds: Int
+
+    init(_ result: pc_result) {
+        rawVerdict = result.verdict
+        rawReason = result.reason
+        principal = CArena.string(result.principal)
+        let pairs = UnsafeBufferPointer(start: result.attributes, count: result.attributes == nil ? 0 : result.attribute_count)
+        attributes = pairs.map { Attribute(CArena.string($0.name), CArena.string($0.value)) }
+        let challenge = CArena.string(result.challenge)
+        self.challenge = challenge.isEmpty ? nil : challenge
+        let detail = CArena.string(result.detail)
+        self.detail = detail.isEmpty ? nil : detail
+        cacheTTL = result.cache_ttl < 0 ? nil : Int(result.cache_ttl)
+        failDelayMilliseconds = Int(result.fail_delay_ms)
+    }
+
+    init(verdict: Verdict, reason: ReasonCode? = nil, principal: String = "", challenge: String? = nil, detail: String? = nil) {
+        rawVerdict = verdict.rawValue
+        rawReason = reason?.rawValue ?? 0
+        self.principal = principal
+        attributes = []
+        self.challenge = challenge
+        self.detail = detail
+        cacheTTL = nil
+        failDelayMilliseconds = 0
+    }
+}
+
+/// Receives a plugin instance's log lines.
+final class LogSink: Sendable {
+    let logger: Logger
+    init(logger: Logger) { self.logger = logger }
+
+    func log(level: UInt32, _ message: pc_str) {
+        let text = CArena.string(message)
+        switch level {
+        case PC_LOG_DEBUG: logger.debug("\(text)")
+        case PC_LOG_INFO: logger.info("\(text)")
+        case PC_LOG_WARNING: logger.warning("\(text)")
+        default: logger.error("\(text)")
+        }
+    }
+}

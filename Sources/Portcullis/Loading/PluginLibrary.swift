@@ -1,0 +1,39 @@
+internal import CPortcullisPlugin
+public import PortcullisProtocol
+
+/// A plugin image loaded into the process: its descriptor, checked against this host's ABI.
+/// Images are never unloaded (Swift images must not be `dlclose`d); reloads make new instances.
+public struct PluginLibrary: Sendable, CustomStringConvertible {
+    public let name: String
+    public let version: String
+    public let path: String
+    public let abiMajor: UInt32
+    public let abiMinor: UInt32
+    /// `check` may block: the host calls it off the event loop.
+    public let isBlocking: Bool
+    /// Results depend only on the credential and the address, so the host may cache them.
+    public let isCacheable: Bool
+    public let consumes: Set<CredentialKind>
+
+    nonisolated(unsafe) let descriptor: UnsafePointer<pc_plugin_descriptor>
+
+    init(path: String, descriptor: UnsafePointer<pc_plugin_descriptor>) {
+        let raw = descriptor.pointee
+        self.path = path
+        self.descriptor = descriptor
+        self.name = raw.name.map { String(cString: $0) } ?? ""
+        self.version = raw.version.map { String(cString: $0) } ?? "?"
+        self.abiMajor = raw.abi_major
+        self.abiMinor = raw.abi_minor
+        self.isBlocking = raw.flags & PC_PLUGIN_BLOCKING != 0
+        self.isCacheable = raw.flags & PC_PLUGIN_CACHEABLE != 0
+        self.consumes = Set(CredentialKind.allCases.filter { raw.credential_kinds & (1 << $0.rawValue) != 0 })
+    }
+
+    public var description: String {
+        var flags = [isBlocking ? "blocking" : "inline"]
+        if isCacheable { flags.append("cacheable") }
+        if !consumes.isEmpty { flags.append("consumes " + consumes.map(\.name).sorted().joined(separator: "+")) }
+        return "\(name) \(version) (ABI \(abiMajor).\(abiMinor), \(flags.joined(separator: ", "))) \(path)"
+    }
+}

@@ -1,0 +1,42 @@
+public import PortcullisProtocol
+
+/// The credential in a request's `Authorization` header, parsed once by the host.
+public struct Credential: Sendable, Equatable {
+    public var kind: CredentialKind
+    /// The scheme as sent (`Basic`, `bearer`, …); empty when none or unrecognizable.
+    public var scheme: String
+    /// Basic: the user-id bytes (before the first colon).
+    public var user: [UInt8]
+    /// Basic: the password bytes. Kept as bytes: never decoded with replacement characters.
+    public var password: [UInt8]
+    /// Bearer: the token; other schemes: the rest of the header.
+    public var token: [UInt8]
+    /// Why a malformed credential was refused, for the trace (never the credential itself).
+    public var problem: String?
+
+    public static let none = Credential(kind: .none, scheme: "")
+
+    init(kind: CredentialKind, scheme: String, user: [UInt8] = [], password: [UInt8] = [], token: [UInt8] = [], problem: String? = nil) {
+        self.kind = kind
+        self.scheme = scheme
+        self.user = user
+        self.password = password
+        self.token = token
+        self.problem = problem
+    }
+
+    static func malformed(_ scheme: String, _ problem: String) -> Credential {
+        Credential(kind: .malformed, scheme: scheme, problem: problem)
+    }
+
+    /// A description safe for logs and traces: the kind, the scheme and the Basic user-id only.
+    public var summary: String {
+        switch kind {
+        case .none: "none"
+        case .basic: "Basic user=\(String(decoding: user, as: UTF8.self).debugDescription)"
+        case .bearer: "Bearer (\(token.count) bytes)"
+        case .other: "\(scheme) (unsupported here)"
+        case .malformed: "malformed \(scheme.isEmpty ? "Authorization" : scheme): \(problem ?? "unparsable")"
+        }
+    }
+}

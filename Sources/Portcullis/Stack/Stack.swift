@@ -1,0 +1,92 @@
+internal import CPortcullisPlugin
+import PortcullisNetwork
+import PortcullisProtocol
+
+/// A named, ordered list of plugin instances with their controls: one protected area.
+public final class Stack: Sendable {
+    public struct Entry: Sendable {
+        let instance: PluginInstance
+        public let control: Control
+        public var plugin: PluginLibrary { instance.library }
+    }
+
+    public let name: String
+    public let entries: [Entry]
+
+    init(name: String, entries: [Entry]) {
+        self.name = name
+        self.entries = entries
+    }
+
+    /// Whether any entry may block: such stacks run off the event loop.
+    public var isBlocking: Bool { entries.contains { $0.plugin.isBlocking } }
+
+    /// Runs the request through every entry the controls reach, then decides.
+    func evaluate(_ request: PreparedRequest) -> Outcome {
+        var dispatch = Dispatch()
+        var trace: [TraceStep] = []
+        var challenges: [String] = []
+        var failDelay = 0
+        var cacheTTL: Int? = nil
+
+        request.withCRequest(stack: name) { cRequest in
+            for (index, entry) in entries.enumerated() {
+                let started = ContinuousClock.now
+                let answer = entry.instance.check(cRequest)
+                let elapsed = ContinuousClock.now - started
+                let result = StepResult(answer)
+                let action = result.verdict.map(entry.control.action) ?? .bad
+
+                if let challenge = answer.challenge, !challenges.contains(challenge) { challenges.append(challenge) }
+                if result.verdict == .deny { failDelay = max(failDelay, answer.failDelayMilliseconds) }
+                if result.verdict == .allow, action == .ok || action == .done, let ttl = answer.cacheTTL {
+                    cacheTTL = min(cacheTTL ?? ttl, ttl)
+                }
+                trace.append(TraceStep(
+                    index: index, plugin: entry.plugin.name, control: entry.control.description,
+                    verdict: result.verdict?.name ?? "invalid(\(answer.rawVerdict))", reason: result.failureReason?.code,
+                    action: action.rawValue, micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
+                    challenge: answer.challenge, detail: answer.detail))
+                if dispatch.apply(result, action: action) { break }
+            }
+        }
+
+        let (allowed, decidedReason) = dispatch.decision
+        var note: String? = nil
+        var reason = decidedReason
+        if !allowed, reason == nil {
+            (reason, note) = Self.undecidedReason(request.credential, challenges: challenges, ignored: dispatch.ignoredFailures)
+        }
+        return Outcome(
+            decision: allowed ? .allow : .deny, reason: allowed ? nil : reason, status: allowed ? 200 : 401,
+            principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
+            challenges: challenges, trace: trace, stack: name, client: request.client, clientNote: request.clientNote,
+            credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
+            cacheTTL: allowed ? cacheTTL : nil)
+    }
+
+    /// A stack that ends with no positive result denies (Linux-PAM answers PAM_PERM_DENIED).
+    /// We say why in the closest reason the request supports, preferring "credentials could help":
+    /// 1. a malformed / missing credential, when some entry offered a challenge;
+    /// 2. the first failure a control ignored whose reason credentials could fix;
+    /// 3. the first failure a control ignored;
+    /// 4. a credential nobody consumed (`unsupported_scheme`), or none at all (`missing_credentials`).
+    static func undecidedReason(_ credential: Credential, challenges: [String], ignored: [ReasonCode]) -> (ReasonCode, String) {
+        let prefix = "no entry decided: "
+        if !challenges.isEmpty, credential.kind == .malformed {
+            return (.malformedCredentials, prefix + "the Authorization header is malformed")
+        }
+        if !challenges.isEmpty, credential.kind == .none {
+            return (.missingCredentials, prefix + "no credentials were sent")
+        }
+        if let reason = ignored.first(where: \.credentialsCouldHelp) ?? ignored.first {
+            return (reason, prefix + "reporting the first failure that did not count (\(reason.code))")
+        }
+        switch credential.kind {
+        case .none: return (.missingCredentials, prefix + "no credentials were sent and no entry offered a challenge")
+        case .malformed: return (.malformedCredentials, prefix + "the Authorization header is malformed")
+        default: break
+        }
+        return (.unsupportedScheme, prefix + "no entry accepted the \(credential.scheme.isEmpty ? "credential" : credential.scheme) credential")
+    }
+}

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Portcullis
+import PortcullisNetwork
+
+/// `portcullis check`: runs one request through a stack and explains the outcome, as
+/// pamtester does for PAM.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run one request through a stack and show the outcome and the trace.",
+        discussion: "Exit status: 0 allow, 1 deny, 2 usage or configuration error."
+    )
+
+    @Option(name: .long, help: "The configuration file.")
+    var config: String
+
+    @Option(name: .long, help: "The stack to run.")
+    var stack = "default"
+
+    @Option(name: .long, help: "The request method.")
+    var method = "GET"
+
+    @Option(name: .long, help: "The request target (path and query).")
+    var path = "/"
+
+    @Option(name: .long, help: "The Host header value.")
+    var host = "localhost"
+
+    @Option(name: .customLong("header"), help: "A request header, 'Name: value' (repeatable).")
+    var headers: [String] = []
+
+    @Option(name: .long, help: "The direct peer address.")
+    var peer = "127.0.0.1"
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        guard let peerAddress = IPAddress(peer) else {
+            throw ValidationError("--peer '\(peer)' is not an IP address")
+        }
+        var parsedHeaders: [HTTPHeader] = []
+        for header in headers {
+            guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
+                throw ValidationError("--header must be 'Name: value'")
+            }
+            let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+            parsedHeaders.append(HTTPHeader(String(header[..<colon]), String(value)))
+        }
+        if !parsedHeaders.contains(where: { $0.name.lowercased() == "host" }) {
+            parsedHeaders.insert(HTTPHeader("Host", host), at: 0)
+        }
+
+        let gatekeeper: Gatekeeper
+        do {
+            gatekeeper = try Gatekeeper(contentsOf: config)
+        } catch {
+            writeError("portcullis: \(error)")
+            throw ExitCode(2)
+        }
+        guard gatekeeper.stack(named: stack) != nil else {
+            writeError("portcullis: \(config) has no stack '\(stack)' (it has: \(gatekeeper.stackNames.joined(separator: ", ")))")
+            throw ExitCode(2)
+        }
+        let request = AuthRequest(method: method, path: path, host: host, headers: parsedHeaders, peer: peerAddress)
+        let outcome = gatekeeper.evaluate(request, stack: stack)
+        let response = gatekeeper.response(for: outcome)
+        print(json ? OutcomeReport.json(outcome, response) : OutcomeReport.text(outcome, response))
+        if !outcome.isAllowed { throw ExitCode(1) }
+    }
+}

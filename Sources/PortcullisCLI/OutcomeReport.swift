@@ -1,0 +1,71 @@
+import Portcullis
+import PortcullisProtocol
+
+/// Renders an outcome for a person (`check`) or a program (`check --json`).
+/// Both show only what the outcome holds, which never includes a secret.
+enum OutcomeReport {
+    static func text(_ outcome: Outcome, _ response: AuthResponse) -> String {
+        var lines: [String] = []
+        let verdict = outcome.isAllowed ? "ALLOW \(outcome.principal.map { "principal=\($0.debugDescription)" } ?? "(no principal)")"
+                                        : "DENY \(outcome.reason?.code ?? "?")"
+        lines.append("stack \(outcome.stack): \(verdict) -> HTTP \(response.status)")
+        lines.append("  client:     \(outcome.client.map { "\($0)" } ?? "unknown") (\(outcome.clientNote))")
+        lines.append("  credential: \(outcome.credential)")
+        for attribute in outcome.attributes { lines.append("  attribute:  \(attribute.name)=\(attribute.value.debugDescription)") }
+        lines.append("  trace:")
+        for step in outcome.trace {
+            let reason = step.reason.map { " \($0)" } ?? ""
+            lines.append("    #\(step.index) \(step.plugin) [\(step.control)] -> \(step.verdict)\(reason), action \(step.action) (\(String(format: step.micros)) µs)")
+            if let challenge = step.challenge { lines.append("       challenge: \(challenge)") }
+            if let detail = step.detail { lines.append("       detail: \(detail)") }
+        }
+        if outcome.trace.isEmpty { lines.append("    (no entry ran)") }
+        if let note = outcome.note { lines.append("  note: \(note)") }
+        if !response.headers.isEmpty {
+            lines.append("  response headers:")
+            for header in response.headers { lines.append("    \(header.name): \(header.value)") }
+        }
+        if !response.body.isEmpty { lines.append("  body: \(String(decoding: response.body, as: UTF8.self))") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ outcome: Outcome, _ response: AuthResponse) -> String {
+        let trace = outcome.trace.map { step in
+            JSONText.object([
+                ("plugin", JSONText.string(step.plugin)),
+                ("control", JSONText.string(step.control)),
+                ("verdict", JSONText.string(step.verdict)),
+                ("reason", JSONText.optional(step.reason)),
+                ("action", JSONText.string(step.action)),
+                ("micros", String(format: step.micros)),
+                ("challenge", JSONText.optional(step.challenge)),
+                ("detail", JSONText.optional(step.detail)),
+            ])
+        }
+        var headers: [(String, String)] = []
+        for header in response.headers where !headers.contains(where: { $0.0 == header.name }) {
+            headers.append((header.name, JSONText.string(header.value)))
+        }
+        return JSONText.object([
+            ("decision", JSONText.string(outcome.decision.rawValue)),
+            ("status", String(response.status)),
+            ("reason", JSONText.optional(outcome.reason?.code)),
+            ("principal", JSONText.optional(outcome.principal)),
+            ("attributes", JSONText.object(outcome.attributes.map { ($0.name, JSONText.string($0.value)) })),
+            ("challenges", JSONText.array(outcome.challenges.map(JSONText.string))),
+            ("headers", JSONText.object(headers)),
+            ("client", JSONText.optional(outcome.client.map { "\($0)" })),
+            ("credential", JSONText.string(outcome.credential)),
+            ("note", JSONText.optional(outcome.note)),
+            ("trace", JSONText.array(trace)),
+        ])
+    }
+}
+
+extension String {
+    /// Microseconds with one decimal.
+    init(format micros: Double) {
+        let tenths = Int((micros * 10).rounded())
+        self = "\(tenths / 10).\(tenths % 10)"
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct PortcullisCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portcullis",
+        abstract: "PAM-style pluggable HTTP authentication.",
+        subcommands: [CheckCommand.self, ConfigCommand.self, PluginsCommand.self, HashCommand.self, TokenCommand.self]
+    )
+
+    /// Exit codes: 0 allow / success, 1 deny, 2 usage or configuration error.
+    static func main() {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let code as ExitCode {
+            Glibc.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            writeError(fullMessage(for: error))
+            Glibc.exit(2)
+        }
+    }
+}
+
+func writeError(_ message: String) {
+    let line = message.hasSuffix("\n") ? message : message + "\n"
+    _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+}

@@ -95,7 +95,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HmacPluginTests",
-            dependencies: ["HmacPlugin", "PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "HmacPlugin", "PortcullisPluginKit", "Portcullis", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "plugins/hmac/Tests", swiftSettings: strictSwift
         ),
         // plugins/iplist (issue 5)

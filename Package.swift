@@ -22,7 +22,10 @@ let package = Package(
         .executable(name: "portcullis-hash", targets: ["PortcullisHashTool"]),
         .executable(name: "bench-crypt", targets: ["BenchCrypt"]),
         // plugins/hmac (issue 4)
-        // @products:hmac
+        .library(name: "portcullis-hmac", type: .dynamic, targets: ["HmacPluginExport"]),
+        // `portcullis token …` execs this, so the host never links plugin code.
+        .executable(name: "portcullis-token", targets: ["PortcullisTokenTool"]),
+        .executable(name: "bench-hmac", targets: ["BenchHmac"]),
         // plugins/iplist (issue 5)
         .library(name: "portcullis-iplist", type: .dynamic, targets: ["IplistPluginExport"]),
         .executable(name: "bench-iplist", targets: ["BenchIplist"]),
@@ -103,7 +106,33 @@ let package = Package(
             path: "plugins/crypt/Tests", swiftSettings: strictSwift
         ),
         // plugins/hmac (issue 4)
-        // @targets:hmac
+        .target(
+            name: "HmacPlugin",
+            dependencies: ["PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "plugins/hmac/Sources/HmacPlugin", swiftSettings: strictSwift
+        ),
+        .target(
+            name: "HmacPluginExport", dependencies: ["HmacPlugin", "PortcullisPluginKit"],
+            path: "plugins/hmac/Export", swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "PortcullisTokenTool",
+            dependencies: ["HmacPlugin", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "plugins/hmac/Tool", swiftSettings: strictSwift
+        ),
+        .executableTarget(
+            name: "BenchHmac",
+            dependencies: ["HmacPlugin", "PortcullisPluginKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "bench/hmac", swiftSettings: strictSwift
+        ),
+        .testTarget(
+            name: "HmacPluginTests",
+            dependencies: [
+                "HmacPlugin", "PortcullisPluginKit", "Portcullis", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "plugins/hmac/Tests", swiftSettings: strictSwift
+        ),
         // plugins/iplist (issue 5)
         .target(
             name: "IplistPlugin", dependencies: ["PortcullisPluginKit"], path: "plugins/iplist/Sources/IplistPlugin",

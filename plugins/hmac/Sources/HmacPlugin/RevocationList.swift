@@ -1,0 +1,41 @@
+import Foundation
+
+/// Revoked token ids (`jti`, RFC 7519 §4.1.7): one per line; blank lines and lines starting
+/// with `#` are skipped; surrounding spaces are trimmed.
+public struct RevocationList: Sendable {
+    public let ids: Set<String>
+
+    public struct Error: Swift.Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    public init(ids: Set<String> = []) {
+        self.ids = ids
+    }
+
+    /// Parses the file's bytes; `file` names the source in errors.
+    public init(bytes: [UInt8], file: String) throws(Error) {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw Error(description: "\(file): not UTF-8 text")
+        }
+        var ids: Set<String> = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard !line.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) else {
+                throw Error(description: "\(file):\(index + 1): a jti has no white space or control characters")
+            }
+            ids.insert(line)
+        }
+        self.ids = ids
+    }
+
+    public init(contentsOf path: String) throws(Error) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Error(description: "\(path): cannot read the revocation file")
+        }
+        try self.init(bytes: [UInt8](data), file: path)
+    }
+
+    public func contains(_ jti: String) -> Bool { ids.contains(jti) }
+}

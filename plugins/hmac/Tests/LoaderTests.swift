@@ -1,0 +1,166 @@
+import Foundation
+import HmacPlugin
+import Logging
+import Portcullis
+import PortcullisPluginKit
+import Synchronization
+import XCTest
+
+/// The real `libportcullis-hmac.so` through the host's loader and dispatcher: exact outcomes,
+/// statuses and challenges, as a client would see them.
+final class LoaderTests: XCTestCase {
+    let now = Date().timeIntervalSince1970.rounded(.down)
+    let key = randomKey(kid: "2026-11")
+
+    /// A gatekeeper with one `hmac` entry, its key file in a fresh directory.
+    func gatekeeper(keys: [HmacKey]? = nil, extra: String = "", logger: Logger = Logger(label: "test")) throws -> (Gatekeeper, URL) {
+        let directory = try makeTemporaryDirectory(self)
+        let keyFile = directory.appendingPathComponent("keys.jwks")
+        try replaceAtomically(keyFile, with: jwks(keys ?? [key]))
+        let config = try Configuration(parsing: """
+            [[stack.default]]
+            plugin = "hmac"
+            control = "required"
+            keys = "\(keyFile.path)"
+            realm = "api"
+            audience = ["billing"]
+            expose = ["role", "scope"]
+            \(extra)
+            """, file: "test.toml")
+        return (try Gatekeeper(configuration: config, logger: logger), keyFile)
+    }
+
+    func request(_ authorization: String?) -> AuthRequest {
+        AuthRequest(headers: authorization.map { [("Authorization", $0)] } ?? [], peer: IPAddress("127.0.0.1"))
+    }
+
+    func token(_ extra: [String: JSONValue] = [:], key: HmacKey? = nil) -> String {
+        var claims: [String: JSONValue] = ["sub": .string("alice"), "aud": .string("billing"), "exp": .number(now + 600), "role": .string("admin")]
+        claims.merge(extra) { $1 }
+        return TokenIssuer.issue(claims: claims, key: key ?? self.key)
+    }
+
+    func testAGoodTokenIsAllowed() throws {
+        let (gatekeeper, _) = try gatekeeper(extra: "reload_interval = 60")
+        let outcome = gatekeeper.evaluate(request("Bearer \(token())"))
+        XCTAssertEqual(outcome.decision, .allow, "\(outcome.trace)")
+        XCTAssertEqual(outcome.status, 200)
+        XCTAssertEqual(outcome.principal, "alice")
+        XCTAssertEqual(outcome.attributes, [Attribute("role", "admin")])
+        // Bounded by the token's remaining lifetime and by the reload interval.
+        let ttl = try XCTUnwrap(outcome.cacheTTL)
+        XCTAssertTrue((59...60).contains(ttl), "\(ttl)")
+        let shortLived = gatekeeper.evaluate(request("Bearer \(token(["exp": .number(now + 20)]))"))
+        XCTAssertTrue((0...20).contains(try XCTUnwrap(shortLived.cacheTTL)), "\(String(describing: shortLived.cacheTTL))")
+    }
+
+    func testNoTokenOffersTheBearerChallengeWithoutAnError() throws {
+        let (gatekeeper, _) = try gatekeeper()
+        let outcome = gatekeeper.evaluate(request(nil))
+        XCTAssertEqual(outcome.decision, .deny)
+        XCTAssertEqual(outcome.reason, .missingCredentials)
+        XCTAssertEqual(outcome.status, 401)
+        XCTAssertEqual(outcome.challenges, [#"Bearer realm="api""#])
+
+        let basic = gatekeeper.evaluate(request("Basic " + Data("alice:secret".utf8).base64EncodedString()))
+        XCTAssertEqual(basic.decision, .deny)
+        XCTAssertEqual(basic.challenges, [#"Bearer realm="api""#])
+    }
+
+    func testEveryDenyHasItsReasonStatusAndChallenge() throws {
+        let (gatekeeper, _) = try gatekeeper()
+        let invalid = #"Bearer realm="api", error="invalid_token""#
+        let cases: [(String, String, ReasonCode, Int, String)] = [
+            ("expired", "Bearer \(token(["exp": .number(now - 31)]))", .expiredCredentials, 401,
+             #"Bearer realm="api", error="invalid_token", error_description="The access token expired""#),
+            ("bad signature", "Bearer \(token(key: HmacKey(kid: "2026-11", algorithm: .hs256, secret: randomKey(kid: "x").secret)))",
+             .invalidCredentials, 401, invalid),
+            ("unknown kid", "Bearer \(token(key: randomKey(kid: "2025-01")))", .invalidCredentials, 401, invalid),
+            ("wrong audience", "Bearer \(token(["aud": .string("reports")]))", .invalidCredentials, 401,
+             #"Bearer realm="api", error="invalid_token", error_description="The access token is not meant for this audience""#),
+            ("not yet valid", "Bearer \(token(["nbf": .number(now + 3600)]))", .invalidCredentials, 401,
+             #"Bearer realm="api", error="invalid_token", error_description="The access token is not yet valid""#),
+            ("malformed token", "Bearer abc.def", .malformedCredentials, 401,
+             #"Bearer realm="api", error="invalid_token", error_description="The access token is malformed""#),
+            ("padded token", "Bearer \(token())=", .malformedCredentials, 401,
+             #"Bearer realm="api", error="invalid_token", error_description="The access token is malformed""#),
+            ("malformed header", "Bearer two words", .malformedCredentials, 400, #"Bearer realm="api", error="invalid_request""#),
+        ]
+        for (name, authorization, reason, status, challenge) in cases {
+            let outcome = gatekeeper.evaluate(request(authorization))
+            XCTAssertEqual(outcome.decision, .deny, name)
+            XCTAssertEqual(outcome.reason, reason, name)
+            XCTAssertEqual(outcome.status, status, name)
+            XCTAssertEqual(outcome.challenges, [challenge], name)
+            XCTAssertFalse(outcome.trace.contains { ($0.detail ?? "").contains(authorization.dropFirst(7)) }, "\(name): the token must not reach the trace")
+        }
+    }
+
+    func testRevocationAndRotationThroughTheLoader() throws {
+        let directory = try makeTemporaryDirectory(self)
+        let revokedFile = directory.appendingPathComponent("revoked")
+        try replaceAtomically(revokedFile, with: "")
+        let logs = LogCapture()
+        let logger = Logger(label: "hmac-test") { _ in logs }
+        let (gatekeeper, keyFile) = try gatekeeper(extra: "revoked = \"\(revokedFile.path)\"\nreload_interval = 0", logger: logger)
+        let leaked = token(["jti": .string("leaked-1")])
+        XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(leaked)")).decision, .allow)
+        try replaceAtomically(revokedFile, with: "leaked-1\n")
+        let revoked = gatekeeper.evaluate(request("Bearer \(leaked)"))
+        XCTAssertEqual(revoked.reason, .revokedCredentials)
+        XCTAssertEqual(revoked.challenges, [#"Bearer realm="api", error="invalid_token", error_description="The access token was revoked""#])
+
+        let next = randomKey(kid: "2026-12")
+        try replaceAtomically(keyFile, with: jwks([next]))
+        XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
+        XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token())")).reason, .invalidCredentials, "the retired key no longer verifies")
+
+        // A broken key file keeps the keys in use, and the log says why without any key.
+        try replaceAtomically(keyFile, with: #"{"keys":[{"kty":"oct","kid":"short","alg":"HS256","k":"AAAA"}]}"#)
+        XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
+        let warning = try XCTUnwrap(logs.lines.first { $0.contains("keeping the previous keys") }, "\(logs.lines)")
+        XCTAssertTrue(warning.contains(keyFile.path))
+        let secret = TokenIssuer.encode(next.secret.withUnsafeBytes { Array($0) })
+        XCTAssertFalse(logs.lines.contains { $0.contains(secret) || $0.contains(leaked) })
+    }
+
+    func testConfigurationErrorsNameTheProblem() throws {
+        XCTAssertThrowsError(try gatekeeper(extra: #"algorithms = ["none"]"#)) { error in
+            XCTAssertTrue(String(describing: error).contains("unknown argument 'algorithms'"), "\(error)")
+        }
+        XCTAssertThrowsError(try gatekeeper(keys: [randomKey(kid: "weak", bytes: 16)])) { error in
+            XCTAssertTrue(String(describing: error).contains("needs at least 32"), "\(error)")
+        }
+    }
+
+    func testConcurrentChecksOnOneInstance() throws {
+        let (gatekeeper, _) = try gatekeeper()
+        let good = token()
+        let bad = token(["aud": .string("reports")])
+        let request = { @Sendable (authorization: String) in
+            AuthRequest(headers: [("Authorization", authorization)], peer: IPAddress("127.0.0.1"))
+        }
+        let wrong = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 2000) { index in
+            let outcome = gatekeeper.evaluate(request("Bearer \(index % 2 == 0 ? good : bad)"))
+            let expected: Outcome.Decision = index % 2 == 0 ? .allow : .deny
+            if outcome.decision != expected { wrong.withLock { $0 += 1 } }
+        }
+        XCTAssertEqual(wrong.withLock { $0 }, 0)
+    }
+}
+
+/// A swift-log backend that keeps every line (to check what the plugin logs).
+final class LogCapture: LogHandler, @unchecked Sendable {
+    private let storage = Mutex<[String]>([])
+    var lines: [String] { storage.withLock { $0 } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        storage.withLock { $0.append("\(event.message)") }
+    }
+}

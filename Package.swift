@@ -14,6 +14,8 @@ let package = Package(
         .executable(name: "portcullis", targets: ["PortcullisCLI"]),
         .library(name: "Portcullis", targets: ["Portcullis"]),
         .library(name: "PortcullisPluginKit", targets: ["PortcullisPluginKit"]),
+        // Hummingbird middleware: protects routes with a named stack (issue 7).
+        .library(name: "PortcullisHummingbird", targets: ["PortcullisHummingbird"]),
         // Plugins: each its own dynamic module, loaded with dlopen, never linked into the host.
         .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
         // plugins/crypt (issue 3)
@@ -38,6 +40,13 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // The ways in (issue 7): the forward-auth daemon and the Hummingbird middleware.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // The host protocol: one C header every plugin implements.
@@ -59,13 +68,42 @@ let package = Package(
                 "CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Hummingbird adapter: request/response conversion and the middleware (issue 7).
+        .target(
+            name: "PortcullisHummingbird",
+            dependencies: [
+                "Portcullis", "PortcullisNetwork",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // The forward-auth daemon behind `portcullis serve` (issue 7).
+        .target(
+            name: "PortcullisServer",
+            dependencies: [
+                "Portcullis", "PortcullisHummingbird", "PortcullisProtocol", "PortcullisNetwork",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSwift
         ),
         .executableTarget(
             name: "PortcullisCLI",
             dependencies: [
-                "Portcullis", "PortcullisProtocol", "PortcullisNetwork",
+                "Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift
@@ -176,6 +214,17 @@ let package = Package(
         .testTarget(
             name: "PortcullisTests",
             dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork"],
+            swiftSettings: strictSwift
+        ),
+        // The daemon, the middleware, the cache through real plugins and the reload test (issue 7).
+        .testTarget(
+            name: "PortcullisServerTests",
+            dependencies: [
+                "Portcullis", "PortcullisServer", "PortcullisHummingbird", "PortcullisProtocol", "PortcullisNetwork",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSwift
         ),
     ]

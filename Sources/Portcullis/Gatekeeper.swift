@@ -8,12 +8,17 @@ public final class Gatekeeper: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     private let stacks: [String: Stack]
+    /// This gatekeeper's verification cache (nil when `[cache] enabled = false`). A reload makes
+    /// a new gatekeeper, and so a new, empty cache.
+    public let cache: VerificationCache?
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
     /// error naming the file, the entry's line and key, and what went wrong.
     public init(configuration: Configuration, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
         self.configuration = configuration
         self.logger = logger
+        let cache = configuration.cache.enabled ? VerificationCache(settings: configuration.cache) : nil
+        self.cache = cache
         var stacks: [String: Stack] = [:]
         for stack in configuration.stacks {
             var entries: [Stack.Entry] = []
@@ -29,7 +34,7 @@ public final class Gatekeeper: Sendable {
                     throw ConfigError(file: configuration.file, line: entry.line, key: entry.key, message: error.description)
                 }
             }
-            stacks[stack.name] = Stack(name: stack.name, entries: entries)
+            stacks[stack.name] = Stack(name: stack.name, entries: entries, cache: cache)
         }
         self.stacks = stacks
     }

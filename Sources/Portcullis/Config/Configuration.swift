@@ -16,6 +16,10 @@ public struct Configuration: Sendable {
     public var responsePolicy: ResponsePolicy
     /// `[server] listen`, used by `portcullis serve`.
     public var listen: String
+    /// The rest of `[server]`: how `portcullis serve` answers and how many blocking checks it runs.
+    public var server: ServerSettings
+    /// `[cache]`: the verification cache for `.cacheable` plugins.
+    public var cache: CacheSettings
     /// In file order.
     public var stacks: [StackConfiguration]
 
@@ -37,12 +41,15 @@ public struct Configuration: Sendable {
     }
 
     init(file: String, pluginDirectory: String?, resolver: ClientAddressResolver, responsePolicy: ResponsePolicy,
-         listen: String, stacks: [StackConfiguration]) {
+         listen: String, server: ServerSettings = ServerSettings(), cache: CacheSettings = CacheSettings(),
+         stacks: [StackConfiguration]) {
         self.file = file
         self.pluginDirectory = pluginDirectory
         self.resolver = resolver
         self.responsePolicy = responsePolicy
         self.listen = listen
+        self.server = server
+        self.cache = cache
         self.stacks = stacks
     }
 
@@ -97,7 +104,7 @@ private struct Parser {
     }
 
     mutating func configuration(from root: TOMLTable) throws(ConfigError) -> Configuration {
-        let known = ["plugin_dir", "proxy", "status", "response", "server", "stack"]
+        let known = ["plugin_dir", "proxy", "status", "response", "server", "cache", "stack"]
         for key in root.keys where !known.contains(key) {
             throw error(key, lineKey: key, "unknown setting (expected one of: \(known.joined(separator: ", ")))")
         }
@@ -112,7 +119,8 @@ private struct Parser {
         return Configuration(
             file: file, pluginDirectory: pluginDirectory, resolver: try resolver(root["proxy"]),
             responsePolicy: try responsePolicy(status: root["status"], response: root["response"]),
-            listen: try listen(root["server"]), stacks: stacks)
+            listen: try listen(root["server"]), server: try server(root["server"]), cache: try cache(root["cache"]),
+            stacks: stacks)
     }
 
     private func table(_ value: (any TOMLValueConvertible)?, _ name: String, known: [String]) throws(ConfigError) -> TOMLTable? {
@@ -175,12 +183,52 @@ private struct Parser {
         return policy
     }
 
+    private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue"]
+
     private func listen(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> String {
-        guard let server = try table(value, "server", known: ["listen"]), let listen = server["listen"] else { return "127.0.0.1:9180" }
+        guard let server = try table(value, "server", known: Self.serverKeys), let listen = server["listen"] else { return "127.0.0.1:9180" }
         guard let text = listen.string, text.contains(":") else {
             throw error("server.listen", table: "server", lineKey: "listen", "must be \"host:port\", e.g. \"127.0.0.1:9180\"")
         }
         return text
+    }
+
+    private func server(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> ServerSettings {
+        var settings = ServerSettings()
+        guard let server = try table(value, "server", known: Self.serverKeys) else { return settings }
+        if server["allow_status"] != nil {
+            let status = try integer(server, "server", "allow_status", in: 200...204)
+            guard status == 200 || status == 204 else {
+                throw error("server.allow_status", table: "server", lineKey: "allow_status", "must be 200 or 204")
+            }
+            settings.allowStatus = status
+        }
+        if server["blocking_threads"] != nil { settings.blockingThreads = try integer(server, "server", "blocking_threads", in: 1...1024) }
+        if server["blocking_queue"] != nil { settings.blockingQueue = try integer(server, "server", "blocking_queue", in: 0...1_000_000) }
+        return settings
+    }
+
+    private func cache(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> CacheSettings {
+        var settings = CacheSettings()
+        guard let cache = try table(value, "cache", known: ["enabled", "positive_ttl", "negative_ttl", "max_entries"]) else { return settings }
+        if let enabled = cache["enabled"] {
+            guard enabled.type == .bool, let flag = enabled.bool else {
+                throw error("cache.enabled", table: "cache", lineKey: "enabled", "must be true or false")
+            }
+            settings.enabled = flag
+        }
+        if cache["positive_ttl"] != nil { settings.positiveTTL = try integer(cache, "cache", "positive_ttl", in: 0...86_400) }
+        if cache["negative_ttl"] != nil { settings.negativeTTL = try integer(cache, "cache", "negative_ttl", in: 0...86_400) }
+        if cache["max_entries"] != nil { settings.maxEntries = try integer(cache, "cache", "max_entries", in: 1...10_000_000) }
+        return settings
+    }
+
+    /// An integer setting `key` in `[table]`, within `range`.
+    private func integer(_ table: TOMLTable, _ name: String, _ key: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let value = table[key], value.type == .int, let number = value.int, range.contains(number) else {
+            throw error("\(name).\(key)", table: name, lineKey: key, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
     }
 
     private func stacks(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> [Configuration.StackConfiguration] {

@@ -35,3 +35,15 @@ public struct Outcome: Sendable {
 
     public var isAllowed: Bool { decision == .allow }
 }
+
+extension Outcome {
+    /// A deny decided by a way in, not by a stack: the blocking pool is full
+    /// (`backend_unavailable` → 503) or something failed around the stack (`plugin_error` → 500).
+    /// Never an allow.
+    public static func hostFailure(_ reason: ReasonCode, stack: String, note: String, policy: ResponsePolicy) -> Outcome {
+        Outcome(
+            decision: .deny, reason: reason, status: policy.status(for: reason, challenges: []), principal: nil, attributes: [],
+            challenges: [], trace: [], stack: stack, client: nil, clientNote: "not resolved", credential: "not parsed",
+            note: note, failDelay: .zero, cacheTTL: nil)
+    }
+}

@@ -12,4 +12,6 @@ public struct TraceStep: Sendable, Equatable {
     public var micros: Double
     public var challenge: String?
     public var detail: String?
+    /// The answer came from the verification cache; the plugin was not called.
+    public var cached = false
 }

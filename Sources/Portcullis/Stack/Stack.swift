@@ -12,10 +12,13 @@ public final class Stack: Sendable {
 
     public let name: String
     public let entries: [Entry]
+    /// The gatekeeper's verification cache; nil when disabled.
+    let cache: VerificationCache?
 
-    init(name: String, entries: [Entry]) {
+    init(name: String, entries: [Entry], cache: VerificationCache? = nil) {
         self.name = name
         self.entries = entries
+        self.cache = cache
     }
 
     /// Whether any entry may block: such stacks run off the event loop.
@@ -32,7 +35,7 @@ public final class Stack: Sendable {
         request.withCRequest(stack: name) { cRequest in
             for (index, entry) in entries.enumerated() {
                 let started = ContinuousClock.now
-                let answer = entry.instance.check(cRequest)
+                let (answer, cached) = check(entry, index: index, request, cRequest)
                 let elapsed = ContinuousClock.now - started
                 let result = StepResult(answer)
                 let action = result.verdict.map(entry.control.action) ?? .bad
@@ -46,7 +49,7 @@ public final class Stack: Sendable {
                     index: index, plugin: entry.plugin.name, control: entry.control.description,
                     verdict: result.verdict?.name ?? "invalid(\(answer.rawVerdict))", reason: result.failureReason?.code,
                     action: action.rawValue, micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
-                    challenge: answer.challenge, detail: answer.detail))
+                    challenge: answer.challenge, detail: answer.detail, cached: cached))
                 if dispatch.apply(result, action: action) { break }
             }
         }
@@ -63,6 +66,17 @@ public final class Stack: Sendable {
             challenges: challenges, trace: trace, stack: name, client: request.client, clientNote: request.clientNote,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
             cacheTTL: allowed ? cacheTTL : nil)
+    }
+
+    /// One entry's answer: from the cache when the plugin is cacheable and the answer is there,
+    /// else from the plugin (and then kept, if the cache takes it).
+    private func check(_ entry: Entry, index: Int, _ request: PreparedRequest, _ cRequest: UnsafePointer<pc_request>) -> (PluginAnswer, cached: Bool) {
+        guard let cache, entry.plugin.isCacheable else { return (entry.instance.check(cRequest), false) }
+        let key = cache.key(entry: "\(name)#\(index)", credential: request.credential, client: request.client)
+        if let answer = cache.lookup(key) { return (answer, true) }
+        let answer = entry.instance.check(cRequest)
+        cache.store(key, answer)
+        return (answer, false)
     }
 
     /// A stack that ends with no positive result denies (Linux-PAM answers PAM_PERM_DENIED).

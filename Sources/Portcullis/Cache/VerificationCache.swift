@@ -1,0 +1,117 @@
+import Crypto
+import PortcullisNetwork
+import PortcullisProtocol
+import Synchronization
+
+/// Remembers cacheable plugins' allows and denies for a short time, so a repeated Basic
+/// credential does not run crypt or PAM again.
+///
+/// - One cache per ``Gatekeeper``: a reload builds a new gatekeeper and so starts empty.
+/// - Allows live `positive_ttl`, denies `negative_ttl`; the plugin's hint (`cache_ttl`) can only
+///   shorten that, and 0 means "never cache". Errors and ignores are never cached.
+/// - Bounded: past `max_entries` the oldest insertions go first (FIFO: no bookkeeping on hits,
+///   so a hit takes the lock once, briefly). Sharded to keep threads from queueing on one lock.
+public final class VerificationCache: Sendable {
+    public let settings: CacheSettings
+    // SymmetricKey is an immutable value that swift-crypto has not marked Sendable; it is only read.
+    nonisolated(unsafe) private let key = SymmetricKey(size: .bits256)
+    private let shards: [ShardBox]
+    private let now: @Sendable () -> ContinuousClock.Instant
+    private let counters = Mutex<(hits: Int, misses: Int)>((0, 0))
+
+    public init(settings: CacheSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.settings = settings
+        self.now = now
+        let count = settings.maxEntries >= 1024 ? 16 : 1
+        let perShard = max(1, settings.maxEntries / count)
+        shards = (0..<count).map { _ in ShardBox(Shard(capacity: perShard)) }
+    }
+
+    /// Hits and misses so far (for tests and `/metrics`).
+    public var statistics: (hits: Int, misses: Int) { counters.withLock { $0 } }
+
+    /// The number of live and expired-but-not-yet-evicted answers held.
+    public var count: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.entries.count } } }
+
+    func key(entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
+        CacheKey.make(key: key, entry: entry, credential: credential, client: client)
+    }
+
+    func lookup(_ key: CacheKey) -> PluginAnswer? {
+        let instant = now()
+        let answer = shard(key).mutex.withLock { shard -> PluginAnswer? in
+            guard let slot = shard.entries[key] else { return nil }
+            guard slot.expires > instant else {
+                shard.entries[key] = nil
+                return nil
+            }
+            return slot.answer
+        }
+        counters.withLock { answer == nil ? ($0.misses += 1) : ($0.hits += 1) }
+        return answer
+    }
+
+    /// Keeps `answer` if its verdict and hints allow it.
+    func store(_ key: CacheKey, _ answer: PluginAnswer) {
+        guard let seconds = ttl(for: answer), seconds > 0 else { return }
+        let expires = now() + .seconds(seconds)
+        shard(key).mutex.withLock { $0.insert(key, Slot(answer: answer, expires: expires)) }
+    }
+
+    /// nil = not cacheable: errors, ignores, invalid verdicts, or a hint of 0.
+    func ttl(for answer: PluginAnswer) -> Int? {
+        let limit: Int
+        switch Verdict(abi: answer.rawVerdict) {
+        case .allow: limit = settings.positiveTTL
+        case .deny where ReasonCode(abi: answer.rawReason) != nil: limit = settings.negativeTTL
+        default: return nil
+        }
+        return answer.cacheTTL.map { min($0, limit) } ?? limit
+    }
+
+    private func shard(_ key: CacheKey) -> ShardBox {
+        shards[Int(key.words.1 % UInt64(shards.count))]
+    }
+
+    final class ShardBox: Sendable {
+        let mutex: Mutex<Shard>
+        init(_ shard: Shard) { mutex = Mutex(shard) }
+    }
+
+    struct Slot: Sendable {
+        var answer: PluginAnswer
+        var expires: ContinuousClock.Instant
+        var stamp = 0
+    }
+
+    /// A dictionary plus its insertion order. `order` may hold stale keys (replaced or expired
+    /// entries); the stamp tells them apart, and the array is compacted as it drains.
+    struct Shard: Sendable {
+        let capacity: Int
+        var entries: [CacheKey: Slot] = [:]
+        var order: [(key: CacheKey, stamp: Int)] = []
+        var head = 0
+        var nextStamp = 0
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        mutating func insert(_ key: CacheKey, _ slot: Slot) {
+            var slot = slot
+            slot.stamp = nextStamp
+            nextStamp += 1
+            entries[key] = slot
+            order.append((key, slot.stamp))
+            while entries.count > capacity, head < order.count {
+                let oldest = order[head]
+                head += 1
+                if entries[oldest.key]?.stamp == oldest.stamp { entries[oldest.key] = nil }
+            }
+            // Drop consumed and stale positions once they are most of the array, or once
+            // re-inserted keys have piled up stale positions.
+            if (head > 64 && head * 2 > order.count) || order.count - head > 2 * capacity + 64 {
+                order = order[head...].filter { entries[$0.key]?.stamp == $0.stamp }
+                head = 0
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// `[server]` beyond `listen`: read by `portcullis serve` at start (a reload keeps the running
+/// server's values; change them with a restart).
+public struct ServerSettings: Sendable, Equatable {
+    /// The status of an allow: 200 (default; every proxy accepts it, and it can carry headers
+    /// through any intermediary) or 204 (no body, as some operators prefer). Both are 2xx, which
+    /// is all nginx `auth_request`, Traefik ForwardAuth and Caddy `forward_auth` look at.
+    public var allowStatus = 200
+    /// Threads that run blocking stacks (PAM, crypt) off the event loop.
+    public var blockingThreads = 8
+    /// Checks that may wait for a blocking thread; beyond that the daemon answers 503 at once.
+    public var blockingQueue = 64
+
+    public init() {}
+}
+
+/// `[cache]`: the verification cache for plugins flagged cacheable (crypt, PAM, hmac).
+public struct CacheSettings: Sendable, Equatable {
+    public var enabled = true
+    /// Seconds an allow stays cached (the plugin's own hint can only shorten it).
+    public var positiveTTL = 60
+    /// Seconds a deny stays cached: short, so a fixed password works again soon.
+    public var negativeTTL = 5
+    /// The most answers kept; the oldest go first.
+    public var maxEntries = 10_000
+
+    public init() {}
+
+    public static let disabled: CacheSettings = {
+        var settings = CacheSettings()
+        settings.enabled = false
+        return settings
+    }()
+}

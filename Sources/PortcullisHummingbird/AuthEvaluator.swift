@@ -1,0 +1,76 @@
+public import Logging
+public import Portcullis
+
+/// Decides requests for every Hummingbird way in (the daemon and the middleware), the same way:
+/// the gatekeeper in service, blocking stacks on the bounded pool, the plugin's fail delay
+/// before a deny is answered (a task sleep: no thread is held), and one log line per decision.
+public final class AuthEvaluator: Sendable {
+    public let gatekeepers: ReloadableGatekeeper
+    public let pool: BlockingPool
+    let logger: Logger
+    let observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)?
+
+    /// - Parameter observer: called once per decision with the outcome, its gatekeeper and the time it took
+    ///   (the daemon's metrics).
+    public init(gatekeepers: ReloadableGatekeeper, pool: BlockingPool, logger: Logger = Logger(label: "portcullis"),
+                observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)? = nil) {
+        self.gatekeepers = gatekeepers
+        self.pool = pool
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// A gatekeeper's decision, and the gatekeeper whose policy maps it to HTTP.
+    public struct Decision: Sendable {
+        public var outcome: Outcome
+        public var gatekeeper: Gatekeeper
+        public var response: AuthResponse { gatekeeper.response(for: outcome) }
+    }
+
+    public func decide(_ request: AuthRequest, stack name: String) async -> Decision {
+        let gatekeeper = gatekeepers.current
+        let started = ContinuousClock.now
+        var outcome: Outcome
+        if gatekeeper.stack(named: name)?.isBlocking == true {
+            do {
+                outcome = try await pool.run { gatekeeper.evaluate(request, stack: name) }
+            } catch .full {
+                outcome = .hostFailure(.backendUnavailable, stack: name, note: "the blocking pool is full",
+                                       policy: gatekeeper.configuration.responsePolicy)
+            } catch {
+                outcome = .hostFailure(.pluginError, stack: name, note: "the blocking pool is stopped",
+                                       policy: gatekeeper.configuration.responsePolicy)
+            }
+        } else {
+            outcome = gatekeeper.evaluate(request, stack: name)
+        }
+        let elapsed = ContinuousClock.now - started
+        log(outcome, request: request, elapsed: elapsed)
+        observer?(outcome, gatekeeper, elapsed)
+        if !outcome.isAllowed, outcome.failDelay > .zero {
+            try? await Task.sleep(for: outcome.failDelay)
+        }
+        return Decision(outcome: outcome, gatekeeper: gatekeeper)
+    }
+
+    /// One line per decision. The credential appears only as its summary (kind, scheme, Basic
+    /// user-id), the target only as its path: a query string may carry a token.
+    private func log(_ outcome: Outcome, request: AuthRequest, elapsed: Duration) {
+        var metadata: Logger.Metadata = [
+            "stack": "\(outcome.stack)",
+            "decision": "\(outcome.decision.rawValue)",
+            "status": "\(outcome.status)",
+            "method": "\(request.method)",
+            "path": "\(request.path.prefix { $0 != "?" })",
+            "client": "\(outcome.client.map { "\($0)" } ?? "unknown")",
+            "peer": "\(request.peer.map { "\($0)" } ?? "unknown")",
+            "credential": "\(outcome.credential)",
+            "micros": "\(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)",
+            "cached": "\(outcome.trace.contains { $0.cached })",
+        ]
+        if let reason = outcome.reason { metadata["reason"] = "\(reason.code)" }
+        if let principal = outcome.principal { metadata["principal"] = "\(principal)" }
+        if let note = outcome.note { metadata["note"] = "\(note)" }
+        logger.info("decision", metadata: metadata)
+    }
+}

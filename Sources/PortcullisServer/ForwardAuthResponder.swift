@@ -1,0 +1,87 @@
+public import Hummingbird
+import NIOCore
+public import Portcullis
+public import PortcullisHummingbird
+
+/// The daemon's endpoints:
+/// - `/auth` (stack `default`) and `/auth/{stack}`, any method: the forward-auth check. The
+///   original request comes from `X-Original-Method`/`X-Original-URI` (nginx) or
+///   `X-Forwarded-Method`/`-Uri`/`-Host` (Traefik, Caddy); the peer is the TCP peer (the proxy),
+///   and the client is resolved from `X-Forwarded-For`/`Forwarded` through `[proxy] trusted`.
+///   Allow → `[server] allow_status` (200) with the principal and attribute headers; deny →
+///   the gatekeeper's response, unchanged; an unknown stack → 404.
+/// - `GET /healthz` → 200 `ok`; `GET /metrics` → Prometheus text.
+public struct ForwardAuthResponder: HTTPResponder {
+    public typealias Context = PortcullisRequestContext
+    let evaluator: AuthEvaluator
+    let settings: ServerSettings
+    let metrics: ServerMetrics?
+
+    public init(evaluator: AuthEvaluator, settings: ServerSettings, metrics: ServerMetrics?) {
+        self.evaluator = evaluator
+        self.settings = settings
+        self.metrics = metrics
+    }
+
+    public func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        switch path {
+        case "/healthz":
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        case "/metrics":
+            let text = metrics?.exposition() ?? []
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        case "/auth":
+            return await check(request, stack: "default", peer: context.remoteAddress)
+        case _ where path.hasPrefix("/auth/"):
+            return await check(request, stack: String(path.dropFirst("/auth/".count)), peer: context.remoteAddress)
+        default:
+            return Self.notFound("No such endpoint: use /auth, /auth/{stack}, /healthz or /metrics.")
+        }
+    }
+
+    func check(_ request: Request, stack: String, peer: SocketAddress?) async -> Response {
+        guard evaluator.gatekeepers.current.stack(named: stack) != nil else {
+            return Self.notFound("No stack named by this URL.")
+        }
+        let decision = await evaluator.decide(Self.originalRequest(request, peer: IPAddress(peer)), stack: stack)
+        var response = decision.response
+        if decision.outcome.isAllowed { response.status = settings.allowStatus }
+        return response.hummingbirdResponse
+    }
+
+    /// The request the proxy is asking about, rebuilt from its forwarding headers. Every header
+    /// of the check request goes to the plugins as is (Authorization, Cookie, X-Forwarded-For…).
+    public static func originalRequest(_ request: Request, peer: IPAddress?) -> AuthRequest {
+        let headers = request.portcullisHeaders
+        func first(_ names: String...) -> String? {
+            for name in names {
+                if let value = headers.first(where: { $0.name.lowercased() == name })?.value, !value.isEmpty { return value }
+            }
+            return nil
+        }
+        var path = first("x-original-uri", "x-forwarded-uri") ?? "/"
+        if !path.hasPrefix("/") && path != "*" {
+            // Some proxies send a full URL: keep the origin-form target.
+            if let scheme = path.range(of: "://"), let slash = path[scheme.upperBound...].firstIndex(of: "/") {
+                path = String(path[slash...])
+            } else {
+                path = "/"
+            }
+        }
+        return AuthRequest(
+            method: first("x-original-method", "x-forwarded-method") ?? request.method.rawValue,
+            path: path,
+            host: first("x-forwarded-host", "x-original-host") ?? request.head.authority ?? first("host") ?? "",
+            headers: headers, peer: peer)
+    }
+
+    static func notFound(_ detail: String) -> Response {
+        let body = JSONText.object([
+            ("type", "\"about:blank\""), ("title", JSONText.string("Not Found")), ("status", "404"), ("detail", JSONText.string(detail)),
+        ])
+        return Response(status: .notFound, headers: [.contentType: "application/problem+json", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+}

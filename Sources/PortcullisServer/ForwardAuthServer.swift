@@ -1,0 +1,117 @@
+import Foundation
+public import NIOCore
+public import Hummingbird
+public import Logging
+public import Portcullis
+public import PortcullisHummingbird
+import ServiceLifecycle
+import UnixSignals
+
+/// `portcullis serve`: the forward-auth daemon. Runs until SIGTERM/SIGINT (graceful: in-flight
+/// checks finish); SIGHUP reloads the configuration file.
+public final class ForwardAuthServer: Sendable {
+    public let configPath: String
+    public let evaluator: AuthEvaluator
+    public let metrics: ServerMetrics
+    let settings: ServerSettings
+    let listen: String
+    let logger: Logger
+
+    /// Loads the configuration fully (every plugin, every instance) or throws its error.
+    public init(configPath: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        let gatekeeper = try Gatekeeper(contentsOf: configPath, logger: logger)
+        let metrics = ServerMetrics()
+        self.configPath = configPath
+        self.metrics = metrics
+        self.logger = logger
+        settings = gatekeeper.configuration.server
+        listen = gatekeeper.configuration.listen
+        evaluator = AuthEvaluator(
+            gatekeepers: ReloadableGatekeeper(gatekeeper),
+            pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
+            logger: logger, observer: { outcome, gatekeeper, elapsed in metrics.record(outcome, gatekeeper: gatekeeper, elapsed: elapsed) })
+    }
+
+    public var responder: ForwardAuthResponder {
+        ForwardAuthResponder(evaluator: evaluator, settings: settings, metrics: metrics)
+    }
+
+    /// `host:port` → a bind address; `[::1]:9180` for IPv6.
+    public static func bindAddress(_ listen: String) -> BindAddress? {
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return .hostname(host.isEmpty ? "0.0.0.0" : host, port: port)
+    }
+
+    /// The Hummingbird application (also what tests drive with `app.test(.router)`).
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
+        guard let address = Self.bindAddress(listen) else {
+            throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
+        }
+        return Application(
+            responder: responder, configuration: ApplicationConfiguration(address: address, serverName: nil),
+            onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// Builds a new gatekeeper from the file, fully, then swaps it in; on any error the running
+    /// one stays in service. Returns whether the new configuration was taken.
+    @discardableResult
+    public func reload() async -> Bool {
+        let path = configPath
+        let logger = self.logger
+        // Loading reads files and dlopens plugins: keep it off the event loops.
+        let result = await Task.detached { () -> Result<Gatekeeper, ConfigError> in
+            do throws(ConfigError) {
+                return .success(try Gatekeeper(contentsOf: path, logger: logger))
+            } catch {
+                return .failure(error)
+            }
+        }.value
+        switch result {
+        case .success(let gatekeeper):
+            let old = evaluator.gatekeepers.replace(with: gatekeeper)
+            if gatekeeper.configuration.listen != old.configuration.listen || gatekeeper.configuration.server != old.configuration.server {
+                logger.warning("reload: [server] changes take effect after a restart", metadata: ["file": "\(path)"])
+            }
+            logger.info("reload: new configuration in service", metadata: ["file": "\(path)", "stacks": "\(gatekeeper.stackNames.joined(separator: ","))"])
+            metrics.countReload("ok")
+            return true
+        case .failure(let error):
+            logger.error("reload refused; the running configuration stays in service", metadata: ["error": "\(error)"])
+            metrics.countReload("refused")
+            return false
+        }
+    }
+
+    /// Serves until SIGTERM or SIGINT; writes `pidFile` while running.
+    public func run(pidFile: String?) async throws {
+        let app = try application(onServerRunning: { [logger, listen] _ in
+            logger.info("serving", metadata: ["listen": "\(listen)", "pid": "\(getpid())"])
+        })
+        if let pidFile {
+            try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        }
+        defer { if let pidFile { try? FileManager.default.removeItem(atPath: pidFile) } }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: app), .init(service: ReloadOnHangup(server: self))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await evaluator.pool.shutdown()
+    }
+}
+
+/// Reloads the configuration on each SIGHUP until graceful shutdown.
+struct ReloadOnHangup: Service {
+    let server: ForwardAuthServer
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await server.reload()
+        }
+    }
+}

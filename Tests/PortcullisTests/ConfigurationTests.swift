@@ -60,6 +60,54 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.stack(named: "api")?.entries.first?.line, 8)
     }
 
+    func testServerAndCacheSettings() throws {
+        let entry = "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
+        let defaults = try Configuration(parsing: entry, file: "x.toml")
+        XCTAssertEqual(defaults.listen, "127.0.0.1:9180")
+        XCTAssertEqual(defaults.server, ServerSettings())
+        XCTAssertEqual(defaults.server.allowStatus, 200)
+        XCTAssertEqual(defaults.cache.enabled, true)
+        XCTAssertEqual(defaults.cache.positiveTTL, 60)
+        XCTAssertEqual(defaults.cache.negativeTTL, 5)
+
+        let configured = try Configuration(parsing: """
+            [server]
+            listen = "[::1]:9999"
+            allow_status = 204
+            blocking_threads = 2
+            blocking_queue = 0
+
+            [cache]
+            enabled = false
+            positive_ttl = 30
+            negative_ttl = 0
+            max_entries = 100
+            """ + "\n" + entry, file: "x.toml")
+        XCTAssertEqual(configured.listen, "[::1]:9999")
+        XCTAssertEqual(configured.server.allowStatus, 204)
+        XCTAssertEqual(configured.server.blockingThreads, 2)
+        XCTAssertEqual(configured.server.blockingQueue, 0)
+        XCTAssertEqual(configured.cache.enabled, false)
+        XCTAssertEqual(configured.cache.positiveTTL, 30)
+        XCTAssertEqual(configured.cache.negativeTTL, 0)
+        XCTAssertEqual(configured.cache.maxEntries, 100)
+    }
+
+    func testServerAndCacheErrorsNameLineAndKey() {
+        let entry = "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
+        XCTAssertEqual(error("[server]\nallow_status = 201\n" + entry), "portcullis.toml:2: server.allow_status: must be 200 or 204")
+        XCTAssertEqual(error("[server]\nlisten = \"a:1\"\nblocking_threads = 0\n" + entry),
+                       "portcullis.toml:3: server.blocking_threads: must be an integer from 1 to 1024")
+        XCTAssertEqual(error("[server]\nworkers = 3\n" + entry),
+                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue)")
+        XCTAssertEqual(error("[cache]\nenabled = \"yes\"\n" + entry), "portcullis.toml:2: cache.enabled: must be true or false")
+        XCTAssertEqual(error("[cache]\n\npositive_ttl = -1\n" + entry), "portcullis.toml:3: cache.positive_ttl: must be an integer from 0 to 86400")
+        XCTAssertEqual(error("[cache]\nnegative_ttl = 1.5\n" + entry), "portcullis.toml:2: cache.negative_ttl: must be an integer from 0 to 86400")
+        XCTAssertEqual(error("[cache]\nmax_entries = 0\n" + entry), "portcullis.toml:2: cache.max_entries: must be an integer from 1 to 10000000")
+        XCTAssertEqual(error("[cache]\nttl = 3\n" + entry),
+                       "portcullis.toml:2: cache.ttl: unknown setting (expected one of: enabled, positive_ttl, negative_ttl, max_entries)")
+    }
+
     func testReadingAMissingFileNamesIt() {
         XCTAssertThrowsError(try Configuration(contentsOf: "/nonexistent/portcullis.toml")) { error in
             XCTAssertEqual("\(error)", "/nonexistent/portcullis.toml: cannot read the file: No such file or directory")

@@ -33,6 +33,9 @@ public final class VerificationCache: Sendable {
     /// The number of live and expired-but-not-yet-evicted answers held.
     public var count: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.entries.count } } }
 
+    /// Positions held in the insertion orders (live, stale and consumed); for the bound test.
+    var orderLength: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.order.count - $0.head } } }
+
     func key(entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
         CacheKey.make(key: key, entry: entry, credential: credential, client: client)
     }

@@ -1,0 +1,254 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Portcullis
+import PortcullisHummingbird
+import PortcullisServer
+import XCTest
+
+/// The daemon's HTTP contract (nginx `auth_request`, Traefik ForwardAuth, Caddy `forward_auth`)
+/// through Hummingbird's router test mode, with real plugins.
+final class ForwardAuthTests: XCTestCase {
+    typealias S = ServerTestSupport
+
+    /// A daemon for `toml` (written to a file, as `portcullis serve` reads it).
+    func server(_ toml: String) throws -> ForwardAuthServer {
+        let directory = try S.temporaryDirectory(self)
+        try S.write(toml, to: directory + "/portcullis.toml")
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return try ForwardAuthServer(configPath: directory + "/portcullis.toml", logger: logger)
+    }
+
+    func testHealthzAndUnknownPaths() async throws {
+        let server = try server("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\n")
+        try await server.application().test(.router) { client in
+            try await client.execute(uri: "/healthz", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(String(buffer: response.body), "ok\n")
+            }
+            try await client.execute(uri: "/elsewhere", method: .get) { response in
+                XCTAssertEqual(response.status, .notFound)
+            }
+            // An unknown stack is a 404 (nginx turns any non-2xx/401/403 into a 500: fail closed).
+            try await client.execute(uri: "/auth/nosuchstack", method: .get) { response in
+                XCTAssertEqual(response.status, .notFound)
+                XCTAssertEqual(response.headers[.contentType], "application/problem+json")
+            }
+        }
+    }
+
+    /// Allow → 200 with the principal and attribute headers; the original request is rebuilt
+    /// from nginx's and Traefik's headers (the debug plugin echoes what crossed the ABI).
+    func testAllowCarriesHeadersAndTheOriginalRequest() async throws {
+        let server = try server("""
+            [[stack.default]]
+            plugin = "debug"
+            control = "required"
+            result = "allow"
+            principal = "$user"
+            echo = true
+            """)
+        try await server.application().test(.router) { client in
+            let nginx = S.fields([("Authorization", S.basic("alice", "pw")), ("X-Original-Method", "DELETE"),
+                                  ("X-Original-URI", "/orders/7?x=1"), ("Host", "app.example")])
+            try await client.execute(uri: "/auth", method: .get, headers: nginx) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "alice")
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Method")!], "DELETE")
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Path")!], "/orders/7?x=1")
+                XCTAssertEqual(response.body.readableBytes, 0)
+            }
+            let traefik = S.fields([("Authorization", S.basic("bob", "pw")), ("X-Forwarded-Method", "PUT"), ("X-Forwarded-Proto", "https"),
+                                    ("X-Forwarded-Host", "shop.example"), ("X-Forwarded-Uri", "/cart")])
+            try await client.execute(uri: "/auth", method: .post, headers: traefik) { response in
+                XCTAssertEqual(response.status, .ok)
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "bob")
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Method")!], "PUT")
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Path")!], "/cart")
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Host")!], "shop.example")
+            }
+        }
+    }
+
+    func testAllowStatus204() async throws {
+        let server = try server("[server]\nallow_status = 204\n[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"svc\"\n")
+        try await server.application().test(.router) { client in
+            try await client.execute(uri: "/auth", method: .get) { response in
+                XCTAssertEqual(response.status, .noContent)
+                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "svc")
+            }
+        }
+    }
+
+    /// Deny → exactly the gatekeeper's response: status, WWW-Authenticate, problem+json.
+    func testDenyIsTheGatekeepersResponse() async throws {
+        let directory = try S.temporaryDirectory(self)
+        try S.compileCountingPlugin(into: directory)
+        let server = try server("""
+            plugin_dir = "\(directory)"
+            [[stack.default]]
+            plugin = "counting"
+            control = "required"
+            count_file = "\(directory)/calls"
+            password = "right"
+
+            [[stack.admin]]
+            plugin = "counting"
+            control = "required"
+            count_file = "\(directory)/calls"
+            password = "right"
+            [[stack.admin]]
+            plugin = "debug"
+            path = "\(S.binDirectory)/libportcullis-debug.so"
+            control = "required"
+            result = "deny"
+            reason = "insufficient_permissions"
+
+            [[stack.broken]]
+            plugin = "counting"
+            control = "required"
+            count_file = "\(directory)/calls"
+            mode = "error"
+            """)
+        let gatekeeper = server.evaluator.gatekeepers.current
+        let cases: [(stack: String, authorization: String?, status: Int)] = [
+            ("default", nil, 401), ("default", S.basic("alice", "wrong"), 401), ("default", "Basic %%%", 401),
+            ("admin", S.basic("alice", "right"), 403), ("broken", S.basic("alice", "right"), 500),
+        ]
+        try await server.application().test(.router) { client in
+            for item in cases {
+                let headers = item.authorization.map { [("Authorization", $0)] } ?? []
+                let expected = gatekeeper.response(for: gatekeeper.evaluate(AuthRequest(headers: headers, peer: nil), stack: item.stack))
+                XCTAssertEqual(expected.status, item.status)
+                try await client.execute(uri: "/auth/\(item.stack)", method: .get, headers: S.fields(headers)) { response in
+                    XCTAssertEqual(Int(response.status.code), item.status, "\(item)")
+                    XCTAssertEqual(response.headers[.wwwAuthenticate], expected.value(of: "WWW-Authenticate"), "\(item)")
+                    XCTAssertEqual(response.headers[.contentType], "application/problem+json")
+                    XCTAssertEqual(Array(buffer: response.body), expected.body, "\(item)")
+                }
+            }
+        }
+    }
+
+    /// A blocking stack runs on the pool; when the pool and its queue are full, the daemon
+    /// answers 503 with Retry-After at once instead of queueing.
+    func testFullPoolAnswers503() async throws {
+        let directory = try S.temporaryDirectory(self)
+        try S.compileCountingPlugin(into: directory, name: "slow", blocking: true)
+        let server = try server("""
+            plugin_dir = "\(directory)"
+            [server]
+            blocking_threads = 1
+            blocking_queue = 1
+            [cache]
+            enabled = false
+            [[stack.default]]
+            plugin = "slow"
+            control = "required"
+            count_file = "\(directory)/calls"
+            password = "right"
+            sleep_ms = 400
+            """)
+        let statuses = try await server.application().test(.router) { client in
+            try await withThrowingTaskGroup(of: (Int, String?, Duration).self) { group in
+                for _ in 0..<5 {
+                    group.addTask {
+                        let started = ContinuousClock.now
+                        return try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic("a", "right"))])) {
+                            (Int($0.status.code), $0.headers[.retryAfter], ContinuousClock.now - started)
+                        }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        XCTAssertEqual(statuses.filter { $0.0 == 200 }.count, 2, "\(statuses)")
+        let refused = statuses.filter { $0.0 == 503 }
+        XCTAssertEqual(refused.count, 3, "\(statuses)")
+        XCTAssertTrue(refused.allSatisfy { $0.1 == "1" })
+        // Refused without waiting for the 400 ms check to finish.
+        XCTAssertTrue(refused.allSatisfy { $0.2 < .milliseconds(400) }, "\(refused)")
+        XCTAssertEqual(S.calls(directory + "/calls"), 2)
+    }
+
+    /// The plugin's fail delay is applied before a deny is answered (without holding a thread).
+    func testFailDelayBeforeDeny() async throws {
+        let directory = try S.temporaryDirectory(self)
+        try S.compileCountingPlugin(into: directory)
+        let server = try server("""
+            plugin_dir = "\(directory)"
+            [[stack.default]]
+            plugin = "counting"
+            control = "required"
+            count_file = "\(directory)/calls"
+            password = "right"
+            fail_delay_ms = 300
+            """)
+        try await server.application().test(.router) { client in
+            for _ in 0..<2 {  // the second deny comes from the cache and keeps its delay
+                let started = ContinuousClock.now
+                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic("a", "wrong"))])) { response in
+                    XCTAssertEqual(response.status, .unauthorized)
+                }
+                XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(300))
+            }
+        }
+        XCTAssertEqual(S.calls(directory + "/calls"), 1)
+    }
+
+    func testMetrics() async throws {
+        let directory = try S.temporaryDirectory(self)
+        try S.compileCountingPlugin(into: directory)
+        let server = try server("""
+            plugin_dir = "\(directory)"
+            [[stack.default]]
+            plugin = "counting"
+            control = "required"
+            count_file = "\(directory)/calls"
+            password = "right"
+            """)
+        try await server.application().test(.router) { client in
+            for password in ["right", "right", "wrong"] {
+                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic("a", password))])) { _ in }
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                let text = String(buffer: response.body)
+                XCTAssertTrue(text.contains("portcullis_decisions_total{stack=\"default\",decision=\"allow\",reason=\"none\"} 2"), text)
+                XCTAssertTrue(text.contains("portcullis_decisions_total{stack=\"default\",decision=\"deny\",reason=\"invalid_credentials\"} 1"), text)
+                XCTAssertTrue(text.contains("portcullis_cache_hits_total{plugin=\"counting\"} 1"), text)
+                XCTAssertTrue(text.contains("portcullis_cache_misses_total{plugin=\"counting\"} 2"), text)
+                XCTAssertTrue(text.contains("portcullis_plugin_duration_seconds_count{plugin=\"counting\"} 2"), text)
+                XCTAssertTrue(text.contains("portcullis_decision_duration_seconds_bucket{stack=\"default\""), text)
+            }
+        }
+    }
+
+    func testReloadSwapsAndKeepsTheOldOneOnError() async throws {
+        let directory = try S.temporaryDirectory(self)
+        let path = directory + "/portcullis.toml"
+        try S.write("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"one\"\n", to: path)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let server = try ForwardAuthServer(configPath: path, logger: logger)
+        try S.write("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"two\"\n", to: path)
+        let reloaded = await server.reload()
+        XCTAssertTrue(reloaded)
+        XCTAssertEqual(server.evaluator.gatekeepers.current.evaluate(AuthRequest(peer: nil)).principal, "two")
+        try S.write("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"sometimes\"\n", to: path)
+        let refused = await server.reload()
+        XCTAssertFalse(refused)
+        XCTAssertEqual(server.evaluator.gatekeepers.current.evaluate(AuthRequest(peer: nil)).principal, "two")
+    }
+
+    func testBindAddress() {
+        XCTAssertNotNil(ForwardAuthServer.bindAddress("127.0.0.1:9180"))
+        XCTAssertNotNil(ForwardAuthServer.bindAddress("[::1]:9180"))
+        XCTAssertNil(ForwardAuthServer.bindAddress("127.0.0.1:http"))
+        XCTAssertNil(ForwardAuthServer.bindAddress("127.0.0.1:70000"))
+    }
+}

@@ -71,6 +71,20 @@ public final class Gatekeeper: Sendable {
         return outcome
     }
 
+    /// Decides `request` only if no blocking plugin has to be called for it (every blocking entry
+    /// reached is answered by the cache); nil otherwise. Safe to call on an event loop; a way in
+    /// tries this first for a blocking stack and sends only the misses to its pool.
+    public func evaluateWithoutBlocking(_ request: AuthRequest, stack name: String = "default") -> Outcome? {
+        guard let stack = stacks[name] else { return evaluate(request, stack: name) }
+        guard cache != nil else { return nil }
+        let prepared = PreparedRequest(request, resolver: configuration.resolver)
+        guard var outcome = stack.evaluateFromCache(prepared) else { return nil }
+        if let reason = outcome.reason {
+            outcome.status = configuration.responsePolicy.status(for: reason, challenges: outcome.challenges)
+        }
+        return outcome
+    }
+
     /// The HTTP answer for an outcome, identical for every way in.
     public func response(for outcome: Outcome) -> AuthResponse {
         configuration.responsePolicy.response(for: outcome)

@@ -32,14 +32,11 @@ public final class AuthEvaluator: Sendable {
         let started = ContinuousClock.now
         var outcome: Outcome
         if gatekeeper.stack(named: name)?.isBlocking == true {
-            do {
-                outcome = try await pool.run { gatekeeper.evaluate(request, stack: name) }
-            } catch .full {
-                outcome = .hostFailure(.backendUnavailable, stack: name, note: "the blocking pool is full",
-                                       policy: gatekeeper.configuration.responsePolicy)
-            } catch {
-                outcome = .hostFailure(.pluginError, stack: name, note: "the blocking pool is stopped",
-                                       policy: gatekeeper.configuration.responsePolicy)
+            // Cache hits need no thread: answer them here; only misses take a pool slot.
+            if let cached = gatekeeper.evaluateWithoutBlocking(request, stack: name) {
+                outcome = cached
+            } else {
+                outcome = await runOnPool(request, stack: name, gatekeeper: gatekeeper)
             }
         } else {
             outcome = gatekeeper.evaluate(request, stack: name)
@@ -51,6 +48,16 @@ public final class AuthEvaluator: Sendable {
             try? await Task.sleep(for: outcome.failDelay)
         }
         return Decision(outcome: outcome, gatekeeper: gatekeeper)
+    }
+
+    private func runOnPool(_ request: AuthRequest, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
+        do {
+            return try await pool.run { gatekeeper.evaluate(request, stack: name) }
+        } catch .full {
+            return .hostFailure(.backendUnavailable, stack: name, note: "the blocking pool is full", policy: gatekeeper.configuration.responsePolicy)
+        } catch {
+            return .hostFailure(.pluginError, stack: name, note: "the blocking pool is stopped", policy: gatekeeper.configuration.responsePolicy)
+        }
     }
 
     /// One line per decision. The credential appears only as its summary (kind, scheme, Basic

@@ -175,6 +175,43 @@ final class ForwardAuthTests: XCTestCase {
         XCTAssertEqual(S.calls(directory + "/calls"), 2)
     }
 
+    /// Cache hits of a blocking stack are answered without a pool slot: a full pool refuses new
+    /// work, not answers it already has.
+    func testCacheHitsDoNotNeedThePool() async throws {
+        let directory = try S.temporaryDirectory(self)
+        try S.compileCountingPlugin(into: directory, name: "slow", blocking: true)
+        let server = try server("""
+            plugin_dir = "\(directory)"
+            [server]
+            blocking_threads = 1
+            blocking_queue = 0
+            [[stack.default]]
+            plugin = "slow"
+            control = "required"
+            count_file = "\(directory)/calls"
+            password = "right"
+            sleep_ms = 500
+            """)
+        try await server.application().test(.router) { client in
+            func status(_ user: String) async throws -> Int {
+                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic(user, "right"))])) {
+                    Int($0.status.code)
+                }
+            }
+            let first = try await status("alice")
+            XCTAssertEqual(first, 200)
+            async let busy = status("bob")  // holds the only thread for 500 ms
+            try await Task.sleep(for: .milliseconds(150))
+            let refused = try await status("carol")
+            XCTAssertEqual(refused, 503, "the pool is full")
+            let cached = try await status("alice")
+            XCTAssertEqual(cached, 200, "a cached answer needs no thread")
+            let waited = try await busy
+            XCTAssertEqual(waited, 200)
+        }
+        XCTAssertEqual(S.calls(directory + "/calls"), 2)
+    }
+
     /// The plugin's fail delay is applied before a deny is answered (without holding a thread).
     func testFailDelayBeforeDeny() async throws {
         let directory = try S.temporaryDirectory(self)

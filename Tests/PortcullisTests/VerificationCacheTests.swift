@@ -229,6 +229,23 @@ final class VerificationCacheTests: XCTestCase {
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "wrong")).trace.first?.cached, false)
     }
 
+    /// A blocking stack can be answered on the event loop when the cache has every blocking answer.
+    func testEvaluateWithoutBlockingAnswersOnlyFromTheCache() throws {
+        let fixture = try Self.countingPlugin(self, blocking: true)
+        let gatekeeper = try gatekeeper(fixture)
+        XCTAssertTrue(gatekeeper.stack(named: "default")?.isBlocking == true)
+        XCTAssertNil(gatekeeper.evaluateWithoutBlocking(request("alice", "right")))
+        XCTAssertEqual(fixture.calls, 0, "a probe never calls a blocking plugin")
+        XCTAssertEqual(gatekeeper.evaluate(request("alice", "right")).decision, .allow)
+        let cached = try XCTUnwrap(gatekeeper.evaluateWithoutBlocking(request("alice", "right")))
+        XCTAssertEqual(cached.principal, "alice")
+        XCTAssertEqual(cached.trace.first?.cached, true)
+        XCTAssertEqual(gatekeeper.evaluate(request("alice", "wrong")).status, 401)
+        XCTAssertEqual(gatekeeper.evaluateWithoutBlocking(request("alice", "wrong"))?.status, 401, "statuses are mapped as in evaluate")
+        XCTAssertEqual(fixture.calls, 2)
+        XCTAssertEqual(gatekeeper.cache?.statistics.misses, 2, "the probe's misses are not counted twice")
+    }
+
     func testKeysDependOnEveryInput() {
         let cache = VerificationCache(settings: CacheSettings())
         let basic = Credential(kind: .basic, scheme: "Basic", user: Array("ab".utf8), password: Array("c".utf8))

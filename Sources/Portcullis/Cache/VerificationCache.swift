@@ -40,7 +40,7 @@ public final class VerificationCache: Sendable {
         CacheKey.make(key: key, entry: entry, credential: credential, client: client)
     }
 
-    func lookup(_ key: CacheKey) -> PluginAnswer? {
+    func lookup(_ key: CacheKey, countingMiss: Bool = true) -> PluginAnswer? {
         let instant = now()
         let answer = shard(key).mutex.withLock { shard -> PluginAnswer? in
             guard let slot = shard.entries[key] else { return nil }
@@ -50,7 +50,7 @@ public final class VerificationCache: Sendable {
             }
             return slot.answer
         }
-        counters.withLock { answer == nil ? ($0.misses += 1) : ($0.hits += 1) }
+        if answer != nil || countingMiss { counters.withLock { answer == nil ? ($0.misses += 1) : ($0.hits += 1) } }
         return answer
     }
 

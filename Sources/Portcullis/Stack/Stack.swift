@@ -26,7 +26,19 @@ public final class Stack: Sendable {
 
     /// Runs the request through every entry the controls reach, then decides.
     func evaluate(_ request: PreparedRequest) -> Outcome {
+        run(request, cachedOnly: false) ?? Outcome.hostFailure(.pluginError, stack: name, note: "the stack did not run", policy: ResponsePolicy())
+    }
+
+    /// Decides without blocking: nil as soon as a blocking entry would have to be called because
+    /// its answer is not in the cache. Lets a way in answer cache hits on the event loop and send
+    /// only real work to the blocking pool.
+    func evaluateFromCache(_ request: PreparedRequest) -> Outcome? {
+        run(request, cachedOnly: true)
+    }
+
+    private func run(_ request: PreparedRequest, cachedOnly: Bool) -> Outcome? {
         var dispatch = Dispatch()
+        var incomplete = false
         var trace: [TraceStep] = []
         var challenges: [String] = []
         var failDelay = 0
@@ -35,7 +47,10 @@ public final class Stack: Sendable {
         request.withCRequest(stack: name) { cRequest in
             for (index, entry) in entries.enumerated() {
                 let started = ContinuousClock.now
-                let (answer, cached) = check(entry, index: index, request, cRequest)
+                guard let (answer, cached) = check(entry, index: index, request, cRequest, cachedOnly: cachedOnly) else {
+                    incomplete = true
+                    break
+                }
                 let elapsed = ContinuousClock.now - started
                 let result = StepResult(answer)
                 let action = result.verdict.map(entry.control.action) ?? .bad
@@ -54,6 +69,7 @@ public final class Stack: Sendable {
             }
         }
 
+        if incomplete { return nil }
         let (allowed, decidedReason) = dispatch.decision
         var note: String? = nil
         var reason = decidedReason
@@ -70,10 +86,15 @@ public final class Stack: Sendable {
 
     /// One entry's answer: from the cache when the plugin is cacheable and the answer is there,
     /// else from the plugin (and then kept, if the cache takes it).
-    private func check(_ entry: Entry, index: Int, _ request: PreparedRequest, _ cRequest: UnsafePointer<pc_request>) -> (PluginAnswer, cached: Bool) {
-        guard let cache, entry.plugin.isCacheable else { return (entry.instance.check(cRequest), false) }
+    /// With `cachedOnly`, nil instead of calling a blocking plugin.
+    private func check(_ entry: Entry, index: Int, _ request: PreparedRequest, _ cRequest: UnsafePointer<pc_request>,
+                       cachedOnly: Bool) -> (PluginAnswer, cached: Bool)? {
+        let mustNotCall = cachedOnly && entry.plugin.isBlocking
+        guard let cache, entry.plugin.isCacheable else { return mustNotCall ? nil : (entry.instance.check(cRequest), false) }
         let key = cache.key(entry: "\(name)#\(index)", credential: request.credential, client: request.client)
-        if let answer = cache.lookup(key) { return (answer, true) }
+        // A probe's miss is not counted: the real evaluation that follows counts it.
+        if let answer = cache.lookup(key, countingMiss: !mustNotCall) { return (answer, true) }
+        if mustNotCall { return nil }
         let answer = entry.instance.check(cRequest)
         cache.store(key, answer)
         return (answer, false)

@@ -1,0 +1,100 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Portcullis
+import PortcullisServer
+import Synchronization
+import XCTest
+
+/// The daemon over real TCP on loopback: the peer is the proxy's address, the client comes from
+/// the forwarding header only when that peer is trusted; one log line per decision, no secrets.
+final class LiveTests: XCTestCase {
+    typealias S = ServerTestSupport
+
+    func server(_ toml: String, logger: Logger? = nil) throws -> ForwardAuthServer {
+        let directory = try S.temporaryDirectory(self)
+        try S.write(toml, to: directory + "/portcullis.toml")
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning
+        return try ForwardAuthServer(configPath: directory + "/portcullis.toml", logger: logger ?? quiet)
+    }
+
+    static let echo = """
+        [server]
+        listen = "127.0.0.1:0"
+
+        [[stack.default]]
+        plugin = "debug"
+        control = "required"
+        result = "allow"
+        principal = "$user"
+        echo = true
+        """
+
+    func testClientThroughATrustedProxyOnly() async throws {
+        for (trusted, expectedClient) in [(true, "203.0.113.9"), (false, "127.0.0.1")] {
+            let proxy = trusted ? "[proxy]\ntrusted = [\"127.0.0.1/32\"]\n" : ""
+            let server = try server(proxy + Self.echo)
+            try await server.application().test(.live) { client in
+                let headers = S.fields([("Authorization", S.basic("alice", "pw")), ("X-Forwarded-For", "198.51.100.1, 203.0.113.9")])
+                try await client.execute(uri: "/auth", method: .get, headers: headers) { response in
+                    XCTAssertEqual(response.status, .ok)
+                    XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Peer")!], "127.0.0.1")
+                    XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Client")!], expectedClient, "trusted: \(trusted)")
+                }
+            }
+        }
+    }
+
+    func testOneLogLinePerDecisionAndNoSecrets() async throws {
+        let lines = Lines()
+        let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
+        let server = try server(Self.echo, logger: logger)
+        try await server.application().test(.live) { client in
+            for authorization in [S.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%"] {
+                let headers = S.fields([("Authorization", authorization), ("X-Original-URI", "/x?access_token=QUERYTOKEN")])
+                try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
+            }
+        }
+        let logged = lines.mutex.withLock { $0 }
+        XCTAssertEqual(logged.filter { $0.hasPrefix("decision ") }.count, 3, logged.joined(separator: "\n"))
+        for secret in ["SeCrEtPaSsWoRd", "TOKENTOKENTOKEN", "QUERYTOKEN", "YWxpY2U6"] {
+            XCTAssertFalse(logged.contains { $0.contains(secret) }, "\(secret) was logged")
+        }
+        XCTAssertTrue(logged.contains { $0.contains("user=\\\"alice\\\"") || $0.contains("user=\"alice\"") }, logged.joined(separator: "\n"))
+    }
+
+    /// The daemon binary links no plugin code and neither libpam nor libcrypt.
+    func testDaemonLinksNoPluginLibraries() throws {
+        let linked = try S.run("/usr/bin/env", ["ldd", S.binDirectory + "/portcullis"])
+        XCTAssertEqual(linked.status, 0, linked.output)
+        XCTAssertFalse(linked.output.contains("libpam"), linked.output)
+        XCTAssertFalse(linked.output.contains("libcrypt.so"), linked.output)
+        XCTAssertFalse(linked.output.contains("portcullis-"), linked.output)
+    }
+}
+
+/// Keeps every log line as `message key=value …`.
+final class Lines: Sendable {
+    let mutex = Mutex<[String]>([])
+}
+
+struct CollectingHandler: LogHandler {
+    let lines: Lines
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let all = metadata.merging(extra ?? [:]) { $1 }
+        let text = "\(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        lines.mutex.withLock { $0.append(text) }
+    }
+}

@@ -63,6 +63,7 @@ public final class AuthEvaluator: Sendable {
     /// One line per decision. The credential appears only as its summary (kind, scheme, Basic
     /// user-id), the target only as its path: a query string may carry a token.
     private func log(_ outcome: Outcome, request: AuthRequest, elapsed: Duration) {
+        guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
             "stack": "\(outcome.stack)",
             "decision": "\(outcome.decision.rawValue)",

@@ -1,12 +1,28 @@
 import CoreMetrics
 public import Portcullis
 import Prometheus
+import Synchronization
 
 /// The daemon's metrics, through swift-metrics into its own Prometheus registry (not the global
 /// MetricsSystem, so tests and embedders can run several servers in one process).
 public final class ServerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
+    /// Metric handles by label values: made once, so the hot path does no registry lookup.
+    private let decisions = Mutex<[DecisionLabels: (count: CoreMetrics.Counter, duration: CoreMetrics.Timer)]>([:])
+    private let plugins = Mutex<[String: PluginMetrics]>([:])
+
+    struct DecisionLabels: Hashable {
+        var stack: String
+        var decision: String
+        var reason: String
+    }
+
+    struct PluginMetrics {
+        var duration: CoreMetrics.Timer
+        var hits: CoreMetrics.Counter
+        var misses: CoreMetrics.Counter
+    }
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -21,28 +37,46 @@ public final class ServerMetrics: Sendable {
     /// Records one decision: its count by stack/decision/reason, its duration, each plugin call's
     /// latency (calls answered from the cache are counted as hits instead), and cache misses.
     public func record(_ outcome: Outcome, gatekeeper: Gatekeeper, elapsed: Duration) {
-        Counter(label: "portcullis_decisions_total",
-                dimensions: [("stack", outcome.stack), ("decision", outcome.decision.rawValue), ("reason", outcome.reason?.code ?? "none")],
-                factory: factory).increment()
-        Timer(label: "portcullis_decision_duration_seconds", dimensions: [("stack", outcome.stack)], factory: factory)
-            .recordNanoseconds(Self.nanoseconds(elapsed))
+        let labels = DecisionLabels(stack: outcome.stack, decision: outcome.decision.rawValue, reason: outcome.reason?.code ?? "none")
+        let decision = decisions.withLock { cache in
+            if let known = cache[labels] { return known }
+            let made = (CoreMetrics.Counter(label: "portcullis_decisions_total",
+                                dimensions: [("stack", labels.stack), ("decision", labels.decision), ("reason", labels.reason)], factory: factory),
+                        CoreMetrics.Timer(label: "portcullis_decision_duration_seconds", dimensions: [("stack", labels.stack)], factory: factory))
+            cache[labels] = made
+            return made
+        }
+        decision.count.increment()
+        decision.duration.recordNanoseconds(Self.nanoseconds(elapsed))
+
         let entries = gatekeeper.stack(named: outcome.stack)?.entries ?? []
         for step in outcome.trace {
-            let cacheable = gatekeeper.cache != nil && step.index < entries.count && entries[step.index].plugin.isCacheable
+            let metrics = plugin(step.plugin)
             if step.cached {
-                Counter(label: "portcullis_cache_hits_total", dimensions: [("plugin", step.plugin)], factory: factory).increment()
+                metrics.hits.increment()
                 continue
             }
-            if cacheable {
-                Counter(label: "portcullis_cache_misses_total", dimensions: [("plugin", step.plugin)], factory: factory).increment()
+            if gatekeeper.cache != nil, step.index < entries.count, entries[step.index].plugin.isCacheable {
+                metrics.misses.increment()
             }
-            Timer(label: "portcullis_plugin_duration_seconds", dimensions: [("plugin", step.plugin)], factory: factory)
-                .recordNanoseconds(Int64(step.micros * 1000))
+            metrics.duration.recordNanoseconds(Int64(step.micros * 1000))
+        }
+    }
+
+    private func plugin(_ name: String) -> PluginMetrics {
+        plugins.withLock { cache in
+            if let known = cache[name] { return known }
+            let made = PluginMetrics(
+                duration: CoreMetrics.Timer(label: "portcullis_plugin_duration_seconds", dimensions: [("plugin", name)], factory: factory),
+                hits: CoreMetrics.Counter(label: "portcullis_cache_hits_total", dimensions: [("plugin", name)], factory: factory),
+                misses: CoreMetrics.Counter(label: "portcullis_cache_misses_total", dimensions: [("plugin", name)], factory: factory))
+            cache[name] = made
+            return made
         }
     }
 
     public func countReload(_ result: String) {
-        Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
+        CoreMetrics.Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
     }
 
     /// The Prometheus text exposition.

@@ -8,6 +8,8 @@ public final class Gatekeeper: Sendable {
     public let configuration: Configuration
     public let logger: Logger
     private let stacks: [String: Stack]
+    /// Stacks that are valid but probably wrong (see `StackLint`); shown by `config check` and logged at start.
+    public let warnings: [String]
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
     /// error naming the file, the entry's line and key, and what went wrong.
@@ -32,6 +34,9 @@ public final class Gatekeeper: Sendable {
             stacks[stack.name] = Stack(name: stack.name, entries: entries)
         }
         self.stacks = stacks
+        warnings = configuration.stacks.flatMap { stack in
+            stacks[stack.name].map { StackLint.warnings(for: $0, configuration: stack) } ?? []
+        }
     }
 
     /// Convenience: parse and load `path`.

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "PortcullisHummingbird", targets: ["PortcullisHummingbird"]),
         // Plugins: each its own dynamic module, loaded with dlopen, never linked into the host.
         .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
+        .executable(name: "bench-host", targets: ["BenchHost"]),
         // plugins/crypt (issue 3)
         .library(name: "portcullis-crypt", type: .dynamic, targets: ["CryptPluginExport"]),
         // `portcullis hash`: its own executable, so the host never links libcrypt or plugin code.
@@ -114,6 +115,11 @@ let package = Package(
             name: "DebugPlugin", dependencies: ["CPortcullisPlugin"], path: "plugins/debug",
             exclude: ["README.md"], publicHeadersPath: "."
         ),
+        .executableTarget(
+            name: "BenchHost", dependencies: ["Portcullis", "CPortcullisPlugin"], path: "bench/host",
+            swiftSettings: strictSwift
+        ),
+
         // plugins/crypt (issue 3)
         .systemLibrary(
             name: "CLibxcrypt", path: "plugins/crypt/CLibxcrypt", pkgConfig: "libxcrypt",

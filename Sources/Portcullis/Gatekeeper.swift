@@ -11,6 +11,8 @@ public final class Gatekeeper: Sendable {
     /// This gatekeeper's verification cache (nil when `[cache] enabled = false`). A reload makes
     /// a new gatekeeper, and so a new, empty cache.
     public let cache: VerificationCache?
+    /// Stacks that are valid but probably wrong (see `StackLint`); shown by `config check` and logged at start.
+    public let warnings: [String]
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
     /// error naming the file, the entry's line and key, and what went wrong.
@@ -37,6 +39,9 @@ public final class Gatekeeper: Sendable {
             stacks[stack.name] = Stack(name: stack.name, entries: entries, cache: cache)
         }
         self.stacks = stacks
+        warnings = configuration.stacks.flatMap { stack in
+            stacks[stack.name].map { StackLint.warnings(for: $0, configuration: stack) } ?? []
+        }
     }
 
     /// Convenience: parse and load `path`.

@@ -29,6 +29,7 @@ struct ConfigCommand: ParsableCommand {
                     print("  stack \(stack.name): \(summary)")
                 }
                 for plugin in gatekeeper.plugins { print("  plugin \(plugin)") }
+                for warning in gatekeeper.warnings { print("  warning: \(warning)") }
             } catch {
                 writeError("portcullis: \(error)")
                 throw ExitCode(2)

@@ -108,6 +108,16 @@ final class ConfigurationTests: XCTestCase {
                        "portcullis.toml:2: cache.ttl: unknown setting (expected one of: enabled, positive_ttl, negative_ttl, max_entries)")
     }
 
+    func testConfigDirExpandsToTheFilesDirectory() throws {
+        let configuration = try Configuration(parsing: """
+            [[stack.default]]
+            plugin = "debug"
+            control = "required"
+            file = "${config_dir}/users"
+            """, file: "/tmp/site.toml")
+        XCTAssertEqual(configuration.stacks[0].entries[0].arguments.first?.value, "/tmp/users")
+    }
+
     func testReadingAMissingFileNamesIt() {
         XCTAssertThrowsError(try Configuration(contentsOf: "/nonexistent/portcullis.toml")) { error in
             XCTAssertEqual("\(error)", "/nonexistent/portcullis.toml: cannot read the file: No such file or directory")

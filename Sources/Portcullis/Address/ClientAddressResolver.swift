@@ -32,7 +32,7 @@ public struct ClientAddressResolver: Sendable {
 
     public func resolve(peer: IPAddress?, headers: [HTTPHeader]) -> Resolution {
         guard let peer else { return Resolution(client: nil, note: "no peer address") }
-        let values = headers.filter { $0.name.lowercased() == header.rawValue }.map(\.value)
+        let values = headers.filter { $0.name.equalsIgnoringASCIICase(header.rawValue) }.map(\.value)
         guard isTrusted(peer) else {
             let note = values.isEmpty ? "direct peer" : "direct peer (\(header.rawValue) from an untrusted peer ignored)"
             return Resolution(client: peer, note: note)

@@ -71,8 +71,16 @@ public struct Configuration: Sendable {
         } catch {
             throw ConfigError(file: file, line: nil, key: "", message: "TOML syntax: \(error)")
         }
-        var parser = Parser(file: file, lines: SourceLines(text))
+        var parser = Parser(file: file, lines: SourceLines(text), directory: Self.directory(of: file))
         self = try parser.configuration(from: table)
+    }
+
+    /// The absolute directory holding `file`, for `${config_dir}` in arguments.
+    private static func directory(of file: String) -> String {
+        let directory = file.contains("/") ? String(file[..<(file.lastIndex(of: "/") ?? file.endIndex)]) : "."
+        guard let resolved = realpath(directory.isEmpty ? "/" : directory, nil) else { return directory }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func read(_ path: String) -> String? {
@@ -98,6 +106,8 @@ public struct Configuration: Sendable {
 private struct Parser {
     let file: String
     let lines: SourceLines
+    /// Replaces `${config_dir}` in string arguments, so a configuration can name files beside it.
+    let directory: String
 
     func error(_ key: String, table: String? = nil, occurrence: Int = 0, lineKey: String? = nil, _ message: String) -> ConfigError {
         ConfigError(file: file, line: lines.line(table: table, occurrence: occurrence, key: lineKey), key: key, message: message)
@@ -295,7 +305,7 @@ private struct Parser {
     }
 
     private func scalar(_ value: any TOMLValueConvertible) -> String? {
-        if value.type == .string { return value.string }
+        if value.type == .string { return value.string?.replacing("${config_dir}", with: directory) }
         if value.type == .int { return value.int.map(String.init) }
         if value.type == .bool { return value.bool.map { $0 ? "true" : "false" } }
         return nil

@@ -7,7 +7,7 @@ public struct AuthResponse: Sendable, Equatable {
     public var body: [UInt8]
 
     public func value(of name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }
 
     static func reasonPhrase(_ status: Int) -> String {

@@ -76,7 +76,7 @@ public struct ResponsePolicy: Sendable {
             for attribute in outcome.attributes where isSafeHeaderName(attribute.name) && isSafeHeaderValue(attribute.value) {
                 let name = attributeHeaderPrefix + headerCase(attribute.name)
                 // The principal header is the plugin-independent truth; an attribute cannot replace it.
-                if name.lowercased() != principalHeader.lowercased() { headers.append(HTTPHeader(name, attribute.value)) }
+                if !name.equalsIgnoringASCIICase(principalHeader) { headers.append(HTTPHeader(name, attribute.value)) }
             }
             return AuthResponse(status: outcome.status, headers: headers, body: [])
         }

@@ -25,7 +25,7 @@ public struct AuthRequest: Sendable {
 
     /// Every value of header `name` (case-insensitive), in order.
     public func values(of name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 }
 

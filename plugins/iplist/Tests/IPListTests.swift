@@ -127,15 +127,14 @@ final class IPListTests: XCTestCase {
         XCTAssertEqual(action(list, "10.0.0.1"), .allow)
         XCTAssertEqual(action(list, "10.1.0.1"), .deny)
         XCTAssertEqual(action(list, "::ffff:10.1.0.1"), .deny)
-        // ::/0 covers the mapped range, so IPv4 clients no IPv4 entry covers fall back to it…
-        XCTAssertEqual(action(list, "8.8.8.8"), .allow)
-        // …but any IPv4 entry is more specific.
+        // ::/0 speaks about IPv6 only (as in nginx): IPv4 clients are judged by IPv4 entries.
+        XCTAssertNil(action(list, "8.8.8.8"))
         XCTAssertEqual(action(list, "192.0.2.1"), .deny)
     }
 
-    func testIPv4FallbackPrefersTheLongestCoveringIPv6Entry() throws {
+    func testShortIPv6PrefixesDoNotCoverIPv4Clients() throws {
         let list = IPList(allow: try prefixes(["::/0"]), deny: try prefixes(["::/64"]))
-        XCTAssertEqual(action(list, "8.8.8.8"), .deny)
+        XCTAssertNil(action(list, "8.8.8.8"))
         XCTAssertEqual(action(list, "::1"), .deny)
         XCTAssertEqual(action(list, "2001:db8::1"), .allow)
     }

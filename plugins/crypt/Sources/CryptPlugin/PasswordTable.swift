@@ -1,75 +1,30 @@
 import PortcullisPluginKit
-import Synchronization
 
-/// The password file as currently loaded, reloaded when the file on disk changes.
-///
-/// At most once per `checkInterval` a `check` stats the path; a different device, inode, size,
-/// modification or change time reloads the file and swaps the whole table at once. A file that
-/// cannot be read or parsed keeps the previous table serving, and the error is logged once.
-final class PasswordTable: Sendable {
+/// The password file in force, reloaded when the file on disk changes (`WatchedFile` in the SDK):
+/// at most once per check interval a request stats the path, and a new version is swapped in whole.
+typealias PasswordTable = WatchedFile<PasswordFile>
+
+extension WatchedFile where Value == PasswordFile {
     typealias Log = @Sendable (PluginHost.LogLevel, String) -> Void
 
-    let path: String
-    let format: PasswordFile.Format?
-    let allowPlaintext: Bool
-    let checkInterval: Duration
-    private let log: Log
-
-    private struct State {
-        var file: PasswordFile
-        var identity: FileSnapshot.Identity?
-        var nextCheck: ContinuousClock.Instant
-        var lastError: String?
-    }
-
-    private let state: Mutex<State>
-
-    /// Loads the file; an unreadable file is an error (the stack entry cannot be created).
-    init(path: String, format: PasswordFile.Format?, allowPlaintext: Bool, checkInterval: Duration, log: @escaping Log) throws {
-        self.path = path
-        self.format = format
-        self.allowPlaintext = allowPlaintext
-        self.checkInterval = checkInterval
-        self.log = log
-        let (file, identity) = try Self.load(path: path, format: format, allowPlaintext: allowPlaintext, log: log)
-        state = Mutex(State(file: file, identity: identity, nextCheck: .now + checkInterval, lastError: nil))
-    }
-
-    /// The table to check this request against, reloading it first if the file changed.
-    func current() -> PasswordFile {
-        let now = ContinuousClock.now
-        let (file, known, due) = state.withLock { state in
-            guard now >= state.nextCheck else { return (state.file, state.identity, false) }
-            state.nextCheck = now + checkInterval
-            return (state.file, state.identity, true)
-        }
-        guard due, FileSnapshot.identity(of: path) != known else { return file }
-        do {
-            let (reloaded, identity) = try Self.load(path: path, format: format, allowPlaintext: allowPlaintext, log: log)
-            state.withLock { state in
-                state.file = reloaded
-                state.identity = identity
-                state.lastError = nil
+    /// Loads the file; an unreadable or bad file is an error (the stack entry cannot be created).
+    /// A later version that cannot be read or parsed keeps the previous table serving, and is
+    /// logged once as an error.
+    convenience init(path: String, format: PasswordFile.Format?, allowPlaintext: Bool, checkInterval: Duration, log: @escaping Log) throws {
+        try self.init(path: path, interval: checkInterval, report: { change in
+            switch change {
+            case .reloaded(let file): Self.logLoaded(file, from: path, log)
+            case .failed(let error, let kept): log(.error, "\(error); keeping the previous table (\(kept.entries.count) users)")
+            case .unchanged, .changing: break
             }
-            return reloaded
-        } catch {
-            let message = String(describing: error)
-            let isNew = state.withLock { state in
-                defer { state.lastError = message }
-                return state.lastError != message
-            }
-            if isNew { log(.error, "\(message); keeping the previous table (\(file.entries.count) users)") }
-            return file
+        }) { snapshot in
+            try PasswordFile(path: snapshot.path, contents: snapshot.bytes, format: format, allowPlaintext: allowPlaintext)
         }
+        Self.logLoaded(value, from: path, log)
     }
 
-    private static func load(
-        path: String, format: PasswordFile.Format?, allowPlaintext: Bool, log: Log
-    ) throws -> (PasswordFile, FileSnapshot.Identity) {
-        let snapshot = try FileSnapshot.read(path)
-        let file = try PasswordFile(path: path, contents: snapshot.contents, format: format, allowPlaintext: allowPlaintext)
+    private static func logLoaded(_ file: PasswordFile, from path: String, _ log: Log) {
         for problem in file.problems { log(.warning, problem) }
         log(.info, "\(path): loaded \(file.entries.count) users (\(file.format.rawValue) format)")
-        return (file, snapshot.identity)
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// A thin adapter: ``TokenVerifier`` does the work; this type maps its answers to
 /// outcomes and RFC 6750 challenges. Verification is a few microseconds of CPU, so the
 /// plugin is not blocking; the key and revocation files are re-read (at most once per
-/// `reload_interval`) by the one request that notices a change.
+/// `reload_interval`) by the one request that notices a change (`WatchedFile` in the SDK).
 public struct HmacPlugin: PortcullisPlugin {
     public static let name = "hmac"
     public static let version = "1.0.0"

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import PortcullisPluginKit
+public import PortcullisPluginKit
 
 /// The verifier's keys: a JSON Web Key Set (RFC 7517 §5) of symmetric (`"kty": "oct"`) keys.
 ///
@@ -84,6 +84,11 @@ public struct KeySet: Sendable {
         } catch {
             throw Error(description: "\(file): \(error.description)")
         }
+    }
+
+    /// Parses a snapshot of a key file (as `WatchedFile` reads it).
+    public init(contentsOf snapshot: FileSnapshot) throws(Error) {
+        try self.init(json: snapshot.bytes, file: snapshot.path)
     }
 
     /// Reads and parses the key set at `path`.

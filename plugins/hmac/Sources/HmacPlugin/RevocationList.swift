@@ -1,4 +1,5 @@
 import Foundation
+public import PortcullisPluginKit
 
 /// Revoked token ids (`jti`, RFC 7519 §4.1.7): one per line; blank lines and lines starting
 /// with `#` are skipped; surrounding spaces are trimmed.
@@ -28,6 +29,11 @@ public struct RevocationList: Sendable {
             ids.insert(line)
         }
         self.ids = ids
+    }
+
+    /// Parses a snapshot of a revocation file (as `WatchedFile` reads it).
+    public init(contentsOf snapshot: FileSnapshot) throws(Error) {
+        try self.init(bytes: snapshot.bytes, file: snapshot.path)
     }
 
     public init(contentsOf path: String) throws(Error) {

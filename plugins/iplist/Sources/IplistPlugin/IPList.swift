@@ -5,16 +5,13 @@ public import PortcullisPluginKit
 /// The most specific prefix containing an address decides (as nginx `geo` does); a prefix
 /// listed as both allow and deny denies. IPv4 clients, including IPv4-mapped IPv6 ones
 /// (`::ffff:10.0.0.1`), are looked up among the IPv4 entries; IPv6 entries written inside
-/// `::ffff:0:0/96` count as IPv4 entries, and shorter IPv6 prefixes covering that range
-/// (`::/0`) apply to IPv4 clients only where no IPv4 entry does.
+/// `::ffff:0:0/96` count as IPv4 entries. Shorter IPv6 prefixes (`::/0`) speak about IPv6 only,
+/// as in nginx, where IPv4 clients are checked against IPv4 rules.
 ///
 /// Immutable and shared: a reload builds a new list and swaps it in whole.
 public final class IPList: Sendable {
     private let v4: RangeTable<UInt32>
     private let v6: RangeTable<UInt128>
-    /// The most specific IPv6 entry covering all of `::ffff:0:0/96`, for IPv4 clients no
-    /// IPv4 entry matches.
-    private let v4Fallback: ListAction?
     /// Number of entries given (repeats included).
     public let entryCount: Int
 
@@ -28,14 +25,13 @@ public final class IPList: Sendable {
     init(_ builder: Builder) {
         v4 = RangeTable(builder.v4)
         v6 = RangeTable(builder.v6)
-        v4Fallback = builder.v4Fallback?.action
         entryCount = builder.count
     }
 
     /// The answer for `address`, or nil when no entry covers it.
     public func action(for address: IPAddress) -> ListAction? {
         switch address.unmapped {
-        case .v4(let value): v4.action(for: value) ?? v4Fallback
+        case .v4(let value): v4.action(for: value)
         case .v6(let value): v6.action(for: value)
         }
     }
@@ -51,12 +47,9 @@ public final class IPList: Sendable {
     public struct Builder: Sendable {
         var v4: [RangeTable<UInt32>.Entry] = []
         var v6: [RangeTable<UInt128>.Entry] = []
-        var v4Fallback: (length: Int, action: ListAction)?
         public private(set) var count = 0
 
         public init() {}
-
-        private static let mappedPrefix = UInt128(0xffff) << 32
 
         public mutating func add(_ prefix: IPPrefix, _ action: ListAction) {
             count += 1
@@ -71,13 +64,6 @@ public final class IPList: Sendable {
                     return
                 }
                 v6.append(.init(network: network, length: UInt8(prefix.length), action: action))
-                if prefix.contains(.v6(Self.mappedPrefix)) {
-                    let candidate = (length: prefix.length, action: action)
-                    if let current = v4Fallback, (current.length, current.action) >= (candidate.length, candidate.action) {
-                        return
-                    }
-                    v4Fallback = candidate
-                }
             }
         }
     }

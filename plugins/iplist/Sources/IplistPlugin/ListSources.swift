@@ -23,30 +23,40 @@ public struct ListSources: Sendable {
         self.defaultAction = defaultAction ?? (allow.isEmpty && allowFiles.isEmpty ? .allow : .deny)
     }
 
-    /// One loaded version of every file: the policy and the stamps of the files it came from.
+    /// Largest list file accepted: far above a million prefixes (about 18 MB), far below
+    /// what would exhaust memory.
+    static let maximumFileSize = 256 << 20
+
+    /// One loaded version of every file.
     public struct Loaded: Sendable {
         public let policy: IplistPolicy
-        let stamps: [FileStamp]
     }
 
     /// Reads every file and builds the policy. Any error (missing file, bad line) fails the
     /// whole load: half a list is never put in force.
     public func load() throws(ListError) -> Loaded {
-        var builder = IPList.Builder()
-        for (prefix, action) in inline { builder.add(prefix, action) }
-        var stamps: [FileStamp] = []
-        for (paths, action) in [(allowFiles, ListAction.allow), (denyFiles, .deny)] {
-            for path in paths {
-                let (bytes, stamp) = try ListFile.read(path)
-                try ListParser.parse(bytes, source: path, action: action, into: &builder)
-                stamps.append(stamp)
+        var snapshots: [FileSnapshot] = []
+        for path in files {
+            do {
+                snapshots.append(try FileSnapshot.read(path, maximumSize: Self.maximumFileSize))
+            } catch {
+                throw ListError(error)
             }
         }
-        return Loaded(policy: IplistPolicy(list: IPList(builder), defaultAction: defaultAction), stamps: stamps)
+        return Loaded(policy: try policy(from: snapshots))
     }
 
-    var files: [String] { allowFiles + denyFiles }
+    /// Builds the policy from the inline entries and a snapshot of each file, in `files` order.
+    func policy(from snapshots: [FileSnapshot]) throws(ListError) -> IplistPolicy {
+        var builder = IPList.Builder()
+        for (prefix, action) in inline { builder.add(prefix, action) }
+        let actions = allowFiles.map { _ in ListAction.allow } + denyFiles.map { _ in ListAction.deny }
+        for (snapshot, action) in zip(snapshots, actions) {
+            try ListParser.parse(snapshot.bytes, source: snapshot.path, action: action, into: &builder)
+        }
+        return IplistPolicy(list: IPList(builder), defaultAction: defaultAction)
+    }
 
-    /// The files' stamps now (nil for one that cannot be stat'ed), in `load()`'s order.
-    func currentStamps() -> [FileStamp?] { files.map(FileStamp.current) }
+    /// Every file, allow files first: the order `policy(from:)` expects.
+    var files: [String] { allowFiles + denyFiles }
 }

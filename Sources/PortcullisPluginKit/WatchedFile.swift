@@ -1,0 +1,170 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A value loaded from a file (or from several files loaded together) and reloaded when a file
+/// changes, so passwords, keys and lists follow the disk without a restart.
+///
+/// Two ways to notice a change:
+/// - `current()` on the request path: a lock and, at most once per `interval`, one `stat` per
+///   file. Only one thread reloads at a time; the others keep using the old value meanwhile.
+/// - `reloadIfChanged()` from a timer of the plugin's own, with `value` on the request path.
+///
+/// A change is a different `FileStamp` (device, inode, size, modification or change time). The
+/// bytes are read with `FileSnapshot.read`, so the stamp kept is that of the version read. A
+/// version that cannot be read or loaded leaves the previous value in force (fail safe, never
+/// open) and is reported once, not at every check; the next change is tried again. A file that
+/// changes while it is being read is not put in force half-read: it is tried again next time.
+///
+/// ```swift
+/// let users = try WatchedFile(path: path, interval: .seconds(1), report: { change in
+///     if case .failed(let error, _) = change { host.log(.error, "keeping the previous users: \(error)") }
+/// }) { snapshot in try UserTable(snapshot.bytes, file: snapshot.path) }
+/// ...
+/// let table = users.current()
+/// ```
+public final class WatchedFile<Value: Sendable>: Sendable {
+    /// What a look at the files found.
+    public enum Reload: Sendable {
+        /// No file changed since the last load or the last failed attempt.
+        case unchanged
+        /// The files changed and this new value is in force.
+        case reloaded(Value)
+        /// A file changed while it was being read: nothing changed, tried again next time.
+        case changing
+        /// The files changed but do not read or load; `keeping` stays in force.
+        /// The error is a `FileReadError` or whatever `load` threw.
+        case failed(any Error, keeping: Value)
+    }
+
+    /// The files, in the order `load` receives them.
+    public let paths: [String]
+    private let interval: Int64
+    private let maximumSize: Int
+    private let load: @Sendable ([FileSnapshot]) throws -> Value
+    private let report: @Sendable (Reload) -> Void
+
+    private struct InForce {
+        var value: Value
+        var nextCheck: Int64
+    }
+
+    private let inForce: Mutex<InForce>
+    /// The stamps of the last attempt, good or bad (nil for a file that could not be stat'ed).
+    /// Held for a whole reload, so two reloads never interleave.
+    private let lastSeen: Mutex<[FileStamp?]>
+
+    /// Reads and loads the files now; a failure here is a configuration error and is thrown.
+    ///
+    /// - Parameters:
+    ///   - paths: the files, read in this order and loaded together: a failure in any one keeps
+    ///     the previous value, so part of a change is never put in force alone.
+    ///   - interval: least time between two looks at the files by `current()`; zero looks at
+    ///     every call. `reloadIfChanged()` always looks.
+    ///   - maximumSize: the largest file accepted, in bytes.
+    ///   - report: told of every `.reloaded` and `.failed` (once per change), on the thread that
+    ///     reloaded; log from here. Never log file contents: they may be secrets.
+    ///   - load: makes the value from the files' snapshots, one per path; throws for a bad file.
+    ///     Name the file (`snapshot.path`) and line in the error.
+    public init(
+        paths: [String], interval: Duration, maximumSize: Int = FileSnapshot.defaultMaximumSize,
+        report: @escaping @Sendable (Reload) -> Void = { _ in },
+        load: @escaping @Sendable ([FileSnapshot]) throws -> Value
+    ) throws {
+        let snapshots = try paths.map { path throws(FileReadError) in try FileSnapshot.read(path, maximumSize: maximumSize) }
+        let value = try load(snapshots)
+        self.paths = paths
+        self.interval = Self.nanoseconds(interval)
+        self.maximumSize = maximumSize
+        self.load = load
+        self.report = report
+        inForce = Mutex(InForce(value: value, nextCheck: Self.now() + self.interval))
+        lastSeen = Mutex(snapshots.map(\.stamp))
+    }
+
+    /// A value loaded from one file.
+    public convenience init(
+        path: String, interval: Duration, maximumSize: Int = FileSnapshot.defaultMaximumSize,
+        report: @escaping @Sendable (Reload) -> Void = { _ in },
+        load: @escaping @Sendable (FileSnapshot) throws -> Value
+    ) throws {
+        try self.init(paths: [path], interval: interval, maximumSize: maximumSize, report: report) { snapshots in
+            try load(snapshots[0])
+        }
+    }
+
+    /// The value in force, without looking at the files (for callers that reload on a timer).
+    public var value: Value { inForce.withLock { $0.value } }
+
+    /// The value from the newest good version of the files, looking for a change first when
+    /// `interval` has passed since the last look.
+    public func current() -> Value {
+        let now = Self.now()
+        let (value, due) = inForce.withLock { state -> (Value, Bool) in
+            guard now >= state.nextCheck else { return (state.value, false) }
+            state.nextCheck = now + interval
+            return (state.value, true)
+        }
+        guard due else { return value }
+        // Another thread reloading now: serve the old value rather than wait on the request path.
+        let result = lastSeen.withLockIfAvailable { lastSeen in reload(&lastSeen) }
+        guard case .reloaded(let reloaded)? = result else { return value }
+        return reloaded
+    }
+
+    /// Looks at the files now and reloads them if any changed; waits for a reload in progress.
+    @discardableResult
+    public func reloadIfChanged() -> Reload {
+        lastSeen.withLock { lastSeen in reload(&lastSeen) }
+    }
+
+    private func reload(_ lastSeen: inout [FileStamp?]) -> Reload {
+        let seen = stamps()
+        guard seen != lastSeen else { return .unchanged }
+        let result: Reload
+        do {
+            let snapshots = try paths.map { path throws(FileReadError) in try FileSnapshot.read(path, maximumSize: maximumSize) }
+            let value = try load(snapshots)
+            let read: [FileStamp?] = snapshots.map(\.stamp)
+            // Rewritten in place while read, or one of several replaced meanwhile: may be torn.
+            guard stamps() == read else { return .changing }
+            inForce.withLock { $0.value = value }
+            lastSeen = read
+            result = .reloaded(value)
+        } catch {
+            // A file caught half-written fails to parse, yet is no operator's mistake.
+            guard stamps() == seen else { return .changing }
+            lastSeen = seen
+            result = .failed(error, keeping: self.value)
+        }
+        report(result)
+        return result
+    }
+
+    private func stamps() -> [FileStamp?] {
+        paths.map { FileStamp(path: $0) }
+    }
+
+    /// Nanoseconds on a coarse monotonic clock: cheap enough to read on every request.
+    private static func now() -> Int64 {
+        var now = timespec()
+        #if os(Linux)
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        #else
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        #endif
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        // Past ~292 years: never look again.
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max / 2 : whole + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+
+/// The `portcullis` executable as an operator runs it, on the shipped demo configuration.
+final class CLITests: XCTestCase {
+    let portcullis = TestSupport.binDirectory + "/portcullis"
+    let demo = TestSupport.repositoryRoot + "/examples/demo/portcullis.toml"
+
+    func run(_ arguments: [String]) throws -> TestSupport.ProcessResult {
+        try TestSupport.run(portcullis, arguments)
+    }
+
+    /// The host links no plugin and none of the plugins' system libraries.
+    func testHostExecutableLinksNoPluginLibraries() throws {
+        let linked = try TestSupport.run("/usr/bin/env", ["ldd", portcullis]).stdout
+        for library in ["libpam", "libcrypt", "libportcullis"] {
+            XCTAssertFalse(linked.contains(library), "portcullis links \(library):\n\(linked)")
+        }
+        let symbols = try TestSupport.run("/usr/bin/env", ["nm", "-C", portcullis]).stdout
+        for plugin in ["CryptPlugin", "HmacPlugin", "IplistPlugin", "PamPlugin", "crypt_rn", "pam_start"] {
+            XCTAssertFalse(symbols.contains(plugin), "portcullis contains \(plugin)")
+        }
+    }
+
+    func testConfigCheckOnTheDemo() throws {
+        let result = try run(["config", "check", demo])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("ok (2 stacks, 5 entries)"), result.stdout)
+        XCTAssertFalse(result.stdout.contains("warning"), result.stdout)
+    }
+
+    func testConfigCheckFailsWithLocation() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let file = directory + "/bad.toml"
+        try "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"sometimes\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try run(["config", "check", file])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.stderr.contains("\(file):3: stack.default[0].control: 'sometimes' is not a control"), result.stderr)
+    }
+
+    func testCheckAllowDenyAndExitCodes() throws {
+        let allow = try run(["check", "--config", demo, "--header", "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==", "--json"])
+        XCTAssertEqual(allow.status, 0, allow.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(allow.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["decision"] as? String, "allow")
+        XCTAssertEqual(json["principal"] as? String, "alice")
+        XCTAssertEqual((json["headers"] as? [String: String])?["X-Auth-User"], "alice")
+        XCTAssertEqual((json["trace"] as? [[String: Any]])?.map { $0["plugin"] as? String }, ["iplist", "hmac", "crypt"])
+
+        let deny = try run(["check", "--config", demo, "--json"])
+        XCTAssertEqual(deny.status, 1)
+        let denied = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(deny.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(denied["status"] as? Int, 401)
+        XCTAssertEqual(denied["reason"] as? String, "missing_credentials")
+        XCTAssertEqual(denied["challenges"] as? [String], [#"Bearer realm="demo""#, #"Basic realm="demo", charset="UTF-8""#])
+
+        let blocked = try run(["check", "--config", demo, "--header", "X-Forwarded-For: 192.0.2.7"])
+        XCTAssertEqual(blocked.status, 1)
+        XCTAssertTrue(blocked.stdout.hasPrefix("stack default: DENY ip_not_allowed -> HTTP 403"), blocked.stdout)
+
+        XCTAssertEqual(try run(["check", "--config", demo, "--stack", "nope"]).status, 2)
+        XCTAssertEqual(try run(["check", "--config", demo, "--peer", "not-an-ip"]).status, 2)
+        XCTAssertEqual(try run(["check"]).status, 2)
+    }
+
+    /// Neither the password nor the encoded header appears in any output.
+    func testCheckNeverPrintsTheSecret() throws {
+        for flags in [[], ["--json"]] {
+            let result = try run(["check", "--config", demo, "--header", "Authorization: Basic YWxpY2U6d29uZGVybGFuZA=="] + flags)
+            for secret in ["wonderland", "YWxpY2U6d29uZGVybGFuZA=="] {
+                XCTAssertFalse(result.stdout.contains(secret) || result.stderr.contains(secret))
+            }
+        }
+    }
+
+    func testPluginsListsVersionsAndABI() throws {
+        let result = try run(["plugins", "--config", demo])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for plugin in ["iplist 1.0.0 (ABI 1.0", "hmac 1.0.0 (ABI 1.0", "crypt 1.0.0 (ABI 1.0"] {
+            XCTAssertTrue(result.stdout.contains(plugin), result.stdout)
+        }
+    }
+}

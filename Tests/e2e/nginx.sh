@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# End to end: real nginx (auth_request) in front of a static upstream, `portcullis serve` behind
+# it on the demo stacks, real HTTP requests with curl. Loopback only; stops everything it starts.
+#
+#   no credentials          → 401 with both challenges, passed through by nginx
+#   right Basic / Bearer    → 200 from the upstream, with the user header
+#   denied client address   → 403
+#   daemon stopped          → 500 (fail closed)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+bin=$(swift build --show-bin-path)
+work=$(mktemp -d)
+front=18480 upstream=18481 auth=18482
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+failures=0
+check() { # description, expected, actual
+  if [ "$2" == "$3" ]; then echo "  ok: $1"; else echo "  FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
+}
+contains() { # description, needle, haystack
+  if [[ "$3" == *"$2"* ]]; then echo "  ok: $1"; else echo "  FAIL: $1: '$2' not in '$3'"; failures=$((failures + 1)); fi
+}
+
+# Portcullis: the demo stacks, plus one that refuses the loopback network (our only client address).
+cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt "$work/"
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" examples/demo/portcullis.toml > "$work/portcullis.toml"
+cat >> "$work/portcullis.toml" <<EOF
+
+[[stack.blocked]]
+plugin = "iplist"
+control = "[allow=ignore default=die]"
+deny = ["127.0.0.0/8"]
+
+[[stack.blocked]]
+plugin = "crypt"
+control = "required"
+file = "\${config_dir}/users.htpasswd"
+EOF
+"$bin/portcullis" serve --config "$work/portcullis.toml" >"$work/portcullis.log" 2>&1 &
+portcullis_pid=$!
+pids+=("$portcullis_pid")
+
+# nginx: the example's location blocks, on test ports, with a static upstream.
+cat > "$work/nginx.conf" <<EOF
+$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $work/body;
+    proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi;
+    uwsgi_temp_path $work/uwsgi;
+    scgi_temp_path $work/scgi;
+    upstream portcullis { server 127.0.0.1:$auth; keepalive 8; }
+    server {
+        listen 127.0.0.1:$upstream;
+        location / { default_type text/plain; return 200 "upstream says hello to [\$http_x_auth_user]\n"; }
+    }
+    server {
+        listen 127.0.0.1:$front;
+        location / {
+            auth_request /_portcullis;
+            auth_request_set \$portcullis_user \$upstream_http_x_auth_user;
+            proxy_set_header X-Auth-User \$portcullis_user;
+            auth_request_set \$portcullis_challenge \$upstream_http_www_authenticate;
+            error_page 401 = @portcullis_unauthorized;
+            proxy_pass http://127.0.0.1:$upstream;
+        }
+        location /blocked/ {
+            auth_request /_portcullis/blocked;
+            proxy_pass http://127.0.0.1:$upstream;
+        }
+        location @portcullis_unauthorized {
+            add_header WWW-Authenticate \$portcullis_challenge always;
+            default_type application/problem+json;
+            return 401 '{"type":"about:blank","title":"Unauthorized","status":401}';
+        }
+        location /_portcullis {
+            internal;
+            rewrite ^/_portcullis/?(.*)\$ /auth/\$1 break;
+            proxy_pass http://portcullis;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass_request_body off;
+            proxy_set_header Content-Length "";
+            proxy_set_header X-Original-Method \$request_method;
+            proxy_set_header X-Original-URI \$request_uri;
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$remote_addr;
+        }
+    }
+}
+EOF
+nginx -t -q -c "$work/nginx.conf" -p "$work" || { echo "nginx.conf invalid"; exit 1; }
+nginx -c "$work/nginx.conf" -p "$work" || { echo "nginx did not start"; exit 1; }
+
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null || { echo "portcullis did not start:"; cat "$work/portcullis.log"; exit 1; }
+
+url="http://127.0.0.1:$front"
+status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+echo "nginx auth_request → portcullis:"
+headers=$(curl -s -D - -o /dev/null "$url/")
+check "no credentials → 401" "401" "$(echo "$headers" | head -1 | awk '{print $2}')"
+challenge=$(echo "$headers" | grep -i '^WWW-Authenticate:' | tr -d '\r')
+check "exactly one WWW-Authenticate line" "1" "$(echo "$challenge" | grep -c .)"
+contains "Bearer challenge passed through" 'Bearer realm="demo"' "$challenge"
+contains "Basic challenge passed through" 'Basic realm="demo", charset="UTF-8"' "$challenge"
+
+check "wrong password → 401" "401" "$(status -u alice:wrong "$url/")"
+check "right Basic → 200" "200" "$(status -u alice:wonderland "$url/")"
+contains "upstream sees the Basic user" "hello to [alice]" "$(curl -s -u alice:wonderland "$url/")"
+
+token=$("$bin/portcullis" token issue --keys examples/demo/keys.jwks --sub carol --ttl 5m)
+check "right Bearer → 200" "200" "$(status -H "Authorization: Bearer $token" "$url/")"
+contains "upstream sees the token's subject" "hello to [carol]" "$(curl -s -H "Authorization: Bearer $token" "$url/")"
+check "tampered Bearer → 401" "401" "$(status -H "Authorization: Bearer ${token}x" "$url/")"
+check "client-sent X-Auth-User is overwritten" "hello to [alice]" "$(curl -s -u alice:wonderland -H 'X-Auth-User: mallory' "$url/" | sed 's/upstream says //')"
+
+check "denied client address → 403" "403" "$(status -u alice:wonderland "$url/blocked/x")"
+
+kill "$portcullis_pid"
+wait "$portcullis_pid" 2>/dev/null
+check "daemon stopped → 500 (fail closed)" "500" "$(status -u alice:wonderland "$url/")"
+
+if [ "$failures" -ne 0 ]; then
+  echo "portcullis log:"; tail -20 "$work/portcullis.log"
+  echo "nginx error log:"; tail -20 "$work/nginx-error.log"
+fi
+echo "nginx end-to-end: $failures failed"
+[ "$failures" -eq 0 ]

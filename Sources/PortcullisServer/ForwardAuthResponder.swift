@@ -4,7 +4,8 @@ public import Portcullis
 public import PortcullisHummingbird
 
 /// The daemon's endpoints:
-/// - `/auth` (stack `default`) and `/auth/{stack}`, any method: the forward-auth check. The
+/// - `/auth` (stack `default`) and `/auth/{stack}`, any method (a trailing slash is ignored):
+///   the forward-auth check. The
 ///   original request comes from `X-Original-Method`/`X-Original-URI` (nginx) or
 ///   `X-Forwarded-Method`/`-Uri`/`-Host` (Traefik, Caddy); the peer is the TCP peer (the proxy),
 ///   and the client is resolved from `X-Forwarded-For`/`Forwarded` through `[proxy] trusted`.
@@ -35,7 +36,10 @@ public struct ForwardAuthResponder: HTTPResponder {
         case "/auth":
             return await check(request, stack: "default", peer: context.remoteAddress)
         case _ where path.hasPrefix("/auth/"):
-            return await check(request, stack: String(path.dropFirst("/auth/".count)), peer: context.remoteAddress)
+            // `/auth/` and `/auth/office/` are `/auth` and `/auth/office` (nginx rewrites often leave the slash).
+            var name = path.dropFirst("/auth/".count)
+            if name.hasSuffix("/") { name = name.dropLast() }
+            return await check(request, stack: name.isEmpty ? "default" : String(name), peer: context.remoteAddress)
         default:
             return Self.notFound("No such endpoint: use /auth, /auth/{stack}, /healthz or /metrics.")
         }

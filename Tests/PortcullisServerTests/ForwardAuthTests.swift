@@ -33,6 +33,11 @@ final class ForwardAuthTests: XCTestCase {
             try await client.execute(uri: "/elsewhere", method: .get) { response in
                 XCTAssertEqual(response.status, .notFound)
             }
+            for path in ["/auth/", "/auth/default/", "/auth/default"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    XCTAssertEqual(response.status, .ok, path)
+                }
+            }
             // An unknown stack is a 404 (nginx turns any non-2xx/401/403 into a 500: fail closed).
             try await client.execute(uri: "/auth/nosuchstack", method: .get) { response in
                 XCTAssertEqual(response.status, .notFound)

@@ -106,6 +106,8 @@ let package = Package(
             dependencies: [
                 "Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),

@@ -1,5 +1,6 @@
 import Foundation
 public import NIOCore
+import NIOPosix
 public import Hummingbird
 public import Logging
 public import Portcullis
@@ -62,14 +63,21 @@ public final class ForwardAuthServer: Sendable {
     public func reload() async -> Bool {
         let path = configPath
         let logger = self.logger
-        // Loading reads files and dlopens plugins: keep it off the event loops.
-        let result = await Task.detached { () -> Result<Gatekeeper, ConfigError> in
+        // Loading reads files and dlopens plugins: keep it off the event loops (which may also be
+        // Swift concurrency's executor, see `portcullis serve`).
+        let load: @Sendable () -> Result<Gatekeeper, ConfigError> = {
             do throws(ConfigError) {
                 return .success(try Gatekeeper(contentsOf: path, logger: logger))
             } catch {
                 return .failure(error)
             }
-        }.value
+        }
+        let result: Result<Gatekeeper, ConfigError>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive(load)
+        } catch {
+            result = load()
+        }
         switch result {
         case .success(let gatekeeper):
             let old = evaluator.gatekeepers.replace(with: gatekeeper)

@@ -82,7 +82,6 @@ http {
             proxy_pass http://127.0.0.1:$upstream;
         }
         location @portcullis_unauthorized {
-            add_header WWW-Authenticate \$portcullis_challenge always;
             default_type application/problem+json;
             return 401 '{"type":"about:blank","title":"Unauthorized","status":401}';
         }

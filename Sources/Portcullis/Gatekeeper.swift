@@ -66,7 +66,7 @@ public final class Gatekeeper: Sendable {
         guard let stack = stacks[name] else {
             return Outcome(
                 decision: .deny, reason: .pluginError, status: 500, principal: nil, attributes: [], challenges: [], trace: [],
-                stack: name, client: prepared.client, clientNote: prepared.clientNote, credential: prepared.credential.summary,
+                stack: name, client: prepared.client, clientSource: prepared.clientSource, credential: prepared.credential.summary,
                 note: "no stack named '\(name)'", failDelay: .zero, cacheTTL: nil)
         }
         var outcome = stack.evaluate(prepared)

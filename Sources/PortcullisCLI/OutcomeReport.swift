@@ -55,7 +55,7 @@ enum OutcomeReport {
             ("challenges", JSONText.array(outcome.challenges.map(JSONText.string))),
             ("headers", JSONText.object(headers)),
             ("client", JSONText.optional(outcome.client.map { "\($0)" })),
-            ("credential", JSONText.string(outcome.credential)),
+            ("credential", JSONText.string(outcome.credential.description)),
             ("note", JSONText.optional(outcome.note)),
             ("trace", JSONText.array(trace)),
         ])

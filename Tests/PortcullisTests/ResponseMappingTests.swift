@@ -110,7 +110,7 @@ final class ResponseMappingTests: XCTestCase {
         let everything = "\(outcome)" + String(decoding: response.body, as: UTF8.self) + response.headers.map { "\($0)" }.joined()
         XCTAssertFalse(everything.contains(secret))
         XCTAssertFalse(everything.contains(Data("erin:\(secret)".utf8).base64EncodedString()))
-        XCTAssertEqual(outcome.credential, #"Basic user="erin""#)
+        XCTAssertEqual(outcome.credential.description, #"Basic user="erin""#)
     }
 
     func testJSONTextEscapes() {

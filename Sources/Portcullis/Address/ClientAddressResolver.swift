@@ -14,8 +14,36 @@ public struct ClientAddressResolver: Sendable {
     public struct Resolution: Sendable, Equatable {
         /// nil when unknown: no peer, or a chain that could not be trusted (fail closed).
         public var client: IPAddress?
-        /// How the answer was reached, for the trace.
-        public var note: String
+        /// How the answer was reached; rendered only when someone reads `note`.
+        public var source: Source
+
+        public var note: String { source.description }
+    }
+
+    /// How a client address was found (or why not), for traces and `portcullis check`.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        case noPeer
+        case directPeer(ignoredHeader: String?)
+        case proxySentNoHeader(String)
+        case malformedForwarded
+        case unusableHop(String, header: String)
+        case forwarded(header: String, proxy: IPAddress)
+        case everyHopTrusted(header: String)
+        case notResolved
+
+        public var description: String {
+            switch self {
+            case .noPeer: "no peer address"
+            case .directPeer(nil): "direct peer"
+            case .directPeer(let header?): "direct peer (\(header) from an untrusted peer ignored)"
+            case .proxySentNoHeader(let header): "trusted proxy sent no \(header)"
+            case .malformedForwarded: "malformed Forwarded header from a trusted proxy"
+            case .unusableHop(let hop, let header): "unusable hop \(hop.debugDescription) in \(header)"
+            case .forwarded(let header, let proxy): "from \(header) via trusted proxy \(proxy)"
+            case .everyHopTrusted(let header): "every hop in \(header) is trusted; using the first"
+            case .notResolved: "not resolved"
+            }
+        }
     }
 
     public let trusted: [IPPrefix]
@@ -31,22 +59,21 @@ public struct ClientAddressResolver: Sendable {
     }
 
     public func resolve(peer: IPAddress?, headers: [HTTPHeader]) -> Resolution {
-        guard let peer else { return Resolution(client: nil, note: "no peer address") }
+        guard let peer else { return Resolution(client: nil, source: .noPeer) }
         let values = headers.filter { $0.name.equalsIgnoringASCIICase(header.rawValue) }.map(\.value)
         guard isTrusted(peer) else {
-            let note = values.isEmpty ? "direct peer" : "direct peer (\(header.rawValue) from an untrusted peer ignored)"
-            return Resolution(client: peer, note: note)
+            return Resolution(client: peer, source: .directPeer(ignoredHeader: values.isEmpty ? nil : header.rawValue))
         }
-        guard !values.isEmpty else { return Resolution(client: peer, note: "trusted proxy sent no \(header.rawValue)") }
+        guard !values.isEmpty else { return Resolution(client: peer, source: .proxySentNoHeader(header.rawValue)) }
 
         let hops: [String]
         switch header {
         case .xForwardedFor:
             hops = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-                .map { $0.trimmingCharacters(in: " \t") }
+                .map { String($0.trimmingWhitespace()) }
         case .forwarded:
             guard let nodes = ForwardedHeader.forNodes(values) else {
-                return Resolution(client: nil, note: "malformed Forwarded header from a trusted proxy")
+                return Resolution(client: nil, source: .malformedForwarded)
             }
             hops = nodes
         }
@@ -54,12 +81,12 @@ public struct ClientAddressResolver: Sendable {
         var client: IPAddress? = nil
         for hop in hops.reversed() {
             guard let address = Self.address(ofNode: hop) else {
-                return Resolution(client: nil, note: "unusable hop \(hop.debugDescription) in \(header.rawValue)")
+                return Resolution(client: nil, source: .unusableHop(hop, header: header.rawValue))
             }
             client = address
-            if !isTrusted(address) { return Resolution(client: address, note: "from \(header.rawValue) via trusted proxy \(peer)") }
+            if !isTrusted(address) { return Resolution(client: address, source: .forwarded(header: header.rawValue, proxy: peer)) }
         }
-        return Resolution(client: client, note: "every hop in \(header.rawValue) is trusted; using the first")
+        return Resolution(client: client, source: .everyHopTrusted(header: header.rawValue))
     }
 
     /// An address from a hop: `192.0.2.1`, `192.0.2.1:8080`, `[2001:db8::1]`, `[2001:db8::1]:443`
@@ -83,8 +110,13 @@ public struct ClientAddressResolver: Sendable {
 }
 
 extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+    /// Without optional whitespace (OWS: spaces and tabs, RFC 9110 §5.6.3) at either end.
+    func trimmingWhitespace() -> Substring {
+        let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let text = self[...]
+        guard let first = text.firstIndex(where: { !isWhitespace($0) }), let last = text.lastIndex(where: { !isWhitespace($0) }) else {
+            return Substring()
+        }
+        return Substring(text[first...last])
     }
 }

@@ -28,15 +28,15 @@ struct SourceLines {
 
     /// `[name]` or `[[name]]` with spaces removed, else nil.
     private func header(of line: Substring) -> String? {
-        let text = line.trimmingCharacters(in: " \t")
+        let text = line.trimmingWhitespace()
         guard text.hasPrefix("[") else { return nil }
-        let name = text.prefix { $0 != "#" }.trimmingCharacters(in: " \t").filter { $0 != "[" && $0 != "]" && $0 != " " && $0 != "\"" }
+        let name = text.prefix { $0 != "#" }.trimmingWhitespace().filter { $0 != "[" && $0 != "]" && $0 != " " && $0 != "\"" }
         return name
     }
 
     private func keyName(of line: Substring) -> String? {
-        let text = line.trimmingCharacters(in: " \t")
+        let text = line.trimmingWhitespace()
         guard let equals = text.firstIndex(of: "="), !text.hasPrefix("#") else { return nil }
-        return text[..<equals].trimmingCharacters(in: " \t\"'")
+        return String(text[..<equals].trimmingWhitespace().filter { $0 != "\"" && $0 != "'" })
     }
 }

@@ -23,9 +23,10 @@ public struct Outcome: Sendable {
     public var stack: String
     /// The resolved client address and how it was found.
     public var client: IPAddress?
-    public var clientNote: String
+    public var clientSource: ClientAddressResolver.Source
+    public var clientNote: String { clientSource.description }
     /// The credential's kind and scheme (and a Basic user-id), never the secret.
-    public var credential: String
+    public var credential: Credential.Summary
     /// How the decision was reached when no entry decided it.
     public var note: String?
     /// The longest failure delay a plugin asked for (PAM's fail delay), applied by the way in.
@@ -43,7 +44,7 @@ extension Outcome {
     public static func hostFailure(_ reason: ReasonCode, stack: String, note: String, policy: ResponsePolicy) -> Outcome {
         Outcome(
             decision: .deny, reason: reason, status: policy.status(for: reason, challenges: []), principal: nil, attributes: [],
-            challenges: [], trace: [], stack: stack, client: nil, clientNote: "not resolved", credential: "not parsed",
+            challenges: [], trace: [], stack: stack, client: nil, clientSource: .notResolved, credential: .notParsed,
             note: note, failDelay: .zero, cacheTTL: nil)
     }
 }

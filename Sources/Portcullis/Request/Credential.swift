@@ -29,14 +29,31 @@ public struct Credential: Sendable, Equatable {
         Credential(kind: .malformed, scheme: scheme, problem: problem)
     }
 
-    /// A description safe for logs and traces: the kind, the scheme and the Basic user-id only.
-    public var summary: String {
-        switch kind {
-        case .none: "none"
-        case .basic: "Basic user=\(String(decoding: user, as: UTF8.self).debugDescription)"
-        case .bearer: "Bearer (\(token.count) bytes)"
-        case .other: "\(scheme) (unsupported here)"
-        case .malformed: "malformed \(scheme.isEmpty ? "Authorization" : scheme): \(problem ?? "unparsable")"
+    /// What may be shown of this credential: never the password or the token.
+    public var summary: Summary {
+        Summary(kind: kind, scheme: scheme, user: kind == .basic ? user : [], tokenLength: token.count, problem: problem)
+    }
+
+    /// A credential for logs and traces: kind, scheme, Basic user-id; rendered only when read.
+    public struct Summary: Sendable, Equatable, CustomStringConvertible {
+        var kind: CredentialKind?
+        var scheme: String
+        var user: [UInt8]
+        var tokenLength: Int
+        var problem: String?
+
+        /// For decisions made before the request was parsed.
+        public static let notParsed = Summary(kind: nil, scheme: "", user: [], tokenLength: 0, problem: nil)
+
+        public var description: String {
+            switch kind {
+            case nil: "not parsed"
+            case .none?: "none"
+            case .basic?: "Basic user=\(String(decoding: user, as: UTF8.self).debugDescription)"
+            case .bearer?: "Bearer (\(tokenLength) bytes)"
+            case .other?: "\(scheme) (unsupported here)"
+            case .malformed?: "malformed \(scheme.isEmpty ? "Authorization" : scheme): \(problem ?? "unparsable")"
+            }
         }
     }
 }

@@ -7,14 +7,14 @@ struct PreparedRequest: Sendable {
     let request: AuthRequest
     let credential: Credential
     let client: IPAddress?
-    let clientNote: String
+    let clientSource: ClientAddressResolver.Source
 
     init(_ request: AuthRequest, resolver: ClientAddressResolver) {
         self.request = request
         credential = AuthorizationParser.parse(request)
         let resolution = resolver.resolve(peer: request.peer, headers: request.headers)
         client = resolution.client
-        clientNote = resolution.note
+        clientSource = resolution.source
     }
 
     /// Lays the request out as a `pc_request`, valid during `body`.

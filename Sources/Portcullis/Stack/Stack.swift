@@ -79,7 +79,7 @@ public final class Stack: Sendable {
         return Outcome(
             decision: allowed ? .allow : .deny, reason: allowed ? nil : reason, status: allowed ? 200 : 401,
             principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
-            challenges: challenges, trace: trace, stack: name, client: request.client, clientNote: request.clientNote,
+            challenges: challenges, trace: trace, stack: name, client: request.client, clientSource: request.clientSource,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
             cacheTTL: allowed ? cacheTTL : nil)
     }

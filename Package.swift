@@ -19,6 +19,8 @@ let package = Package(
         // Plugins: each its own dynamic module, loaded with dlopen, never linked into the host.
         .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
         .executable(name: "bench-host", targets: ["BenchHost"]),
+        // The example plugin of docs/plugin-abi.md, built and loaded by the tests so the example compiles and works.
+        .library(name: "portcullis-methods", type: .dynamic, targets: ["MethodsPluginExport"]),
         // plugins/crypt (issue 3)
         .library(name: "portcullis-crypt", type: .dynamic, targets: ["CryptPluginExport"]),
         // `portcullis hash`: its own executable, so the host never links libcrypt or plugin code.
@@ -116,6 +118,11 @@ let package = Package(
         .target(
             name: "DebugPlugin", dependencies: ["CPortcullisPlugin"], path: "plugins/debug",
             exclude: ["README.md"], publicHeadersPath: "."
+        ),
+        .target(name: "MethodsPlugin", dependencies: ["PortcullisPluginKit"], path: "examples/methods-plugin/Sources", swiftSettings: strictSwift),
+        .target(
+            name: "MethodsPluginExport", dependencies: ["MethodsPlugin", "PortcullisPluginKit"],
+            path: "examples/methods-plugin/Export", swiftSettings: strictSwift
         ),
         .executableTarget(
             name: "BenchHost", dependencies: ["Portcullis", "CPortcullisPlugin"], path: "bench/host",

@@ -49,35 +49,47 @@ public struct ForwardAuthResponder: HTTPResponder {
         guard evaluator.gatekeepers.current.stack(named: stack) != nil else {
             return Self.notFound("No stack named by this URL.")
         }
-        let decision = await evaluator.decide(Self.originalRequest(request, peer: IPAddress(peer)), stack: stack)
+        let peerAddress = IPAddress(peer)
+        let fromProxy = peerAddress.map { evaluator.gatekeepers.current.configuration.resolver.isTrusted($0) } ?? false
+        let original = Self.originalRequest(request, peer: peerAddress, headers: fromProxy ? settings.originalRequest : nil)
+        let decision = await evaluator.decide(original, stack: stack)
         var response = decision.response
         if decision.outcome.isAllowed { response.status = settings.allowStatus }
         return response.hummingbirdResponse
     }
 
-    /// The request the proxy is asking about, rebuilt from its forwarding headers. Every header
-    /// of the check request goes to the plugins as is (Authorization, Cookie, X-Forwarded-For…).
-    public static func originalRequest(_ request: Request, peer: IPAddress?) -> AuthRequest {
+    /// The request the proxy is asking about, rebuilt from one family of forwarding headers
+    /// (`headers`: nil when the peer is not a trusted proxy, whose headers then describe nothing).
+    /// Every header of the check request goes to the plugins as is (Authorization, Cookie, …).
+    public static func originalRequest(_ request: Request, peer: IPAddress?, headers family: ServerSettings.OriginalRequestHeaders?) -> AuthRequest {
         let headers = request.portcullisHeaders
-        func first(_ names: String...) -> String? {
-            for name in names {
-                if let value = headers.first(where: { $0.name.lowercased() == name })?.value, !value.isEmpty { return value }
-            }
-            return nil
+        func value(_ name: String) -> String? {
+            guard let value = headers.first(where: { $0.name.equalsIgnoringASCIICase(name) })?.value, !value.isEmpty else { return nil }
+            return value
         }
-        var path = first("x-original-uri", "x-forwarded-uri") ?? "/"
-        if !path.hasPrefix("/") && path != "*" {
+        let method: String?
+        var path: String?
+        var host: String? = nil
+        switch family {
+        case .xOriginal?:
+            (method, path) = (value("X-Original-Method"), value("X-Original-URI"))
+        case .xForwarded?:
+            (method, path, host) = (value("X-Forwarded-Method"), value("X-Forwarded-Uri"), value("X-Forwarded-Host"))
+        case nil:
+            (method, path) = (nil, nil)
+        }
+        var target = path ?? (family == nil ? request.uri.description : "/")
+        if !target.hasPrefix("/") && target != "*" {
             // Some proxies send a full URL: keep the origin-form target.
-            if let scheme = path.range(of: "://"), let slash = path[scheme.upperBound...].firstIndex(of: "/") {
-                path = String(path[slash...])
+            if let scheme = target.range(of: "://"), let slash = target[scheme.upperBound...].firstIndex(of: "/") {
+                target = String(target[slash...])
             } else {
-                path = "/"
+                target = "/"
             }
         }
         return AuthRequest(
-            method: first("x-original-method", "x-forwarded-method") ?? request.method.rawValue,
-            path: path,
-            host: first("x-forwarded-host", "x-original-host") ?? request.head.authority ?? first("host") ?? "",
+            method: method ?? request.method.rawValue, path: target,
+            host: host ?? request.head.authority ?? value("Host") ?? "",
             headers: headers, peer: peer)
     }
 

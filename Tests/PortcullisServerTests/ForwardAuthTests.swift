@@ -46,35 +46,41 @@ final class ForwardAuthTests: XCTestCase {
         }
     }
 
-    /// Allow → 200 with the principal and attribute headers; the original request is rebuilt
-    /// from nginx's and Traefik's headers (the debug plugin echoes what crossed the ABI).
+    /// Allow → 200 with the principal and attribute headers; the original request is rebuilt from
+    /// the configured header family, only when the peer is a trusted proxy (the debug plugin
+    /// echoes what crossed the ABI). Over real TCP, so the daemon sees a peer address.
     func testAllowCarriesHeadersAndTheOriginalRequest() async throws {
-        let server = try server("""
+        let echo = """
             [[stack.default]]
             plugin = "debug"
             control = "required"
             result = "allow"
             principal = "$user"
             echo = true
-            """)
-        try await server.application().test(.router) { client in
-            let nginx = S.fields([("Authorization", S.basic("alice", "pw")), ("X-Original-Method", "DELETE"),
-                                  ("X-Original-URI", "/orders/7?x=1"), ("Host", "app.example")])
-            try await client.execute(uri: "/auth", method: .get, headers: nginx) { response in
-                XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "alice")
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Method")!], "DELETE")
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Path")!], "/orders/7?x=1")
-                XCTAssertEqual(response.body.readableBytes, 0)
-            }
-            let traefik = S.fields([("Authorization", S.basic("bob", "pw")), ("X-Forwarded-Method", "PUT"), ("X-Forwarded-Proto", "https"),
-                                    ("X-Forwarded-Host", "shop.example"), ("X-Forwarded-Uri", "/cart")])
-            try await client.execute(uri: "/auth", method: .post, headers: traefik) { response in
-                XCTAssertEqual(response.status, .ok)
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "bob")
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Method")!], "PUT")
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Path")!], "/cart")
-                XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Host")!], "shop.example")
+            """
+        let nginx = S.fields([("Authorization", S.basic("alice", "pw")), ("X-Original-Method", "DELETE"),
+                              ("X-Original-URI", "/orders/7?x=1"), ("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", "/spoofed")])
+        let traefik = S.fields([("Authorization", S.basic("bob", "pw")), ("X-Forwarded-Method", "PUT"), ("X-Forwarded-Proto", "https"),
+                                ("X-Forwarded-Host", "shop.example"), ("X-Forwarded-Uri", "/cart"), ("X-Original-Method", "GET")])
+        let cases: [(config: String, headers: HTTPFields, user: String, method: String, path: String, host: String?)] = [
+            // nginx: X-Original-*; a client's X-Forwarded-Method passed through by nginx is ignored.
+            ("[server]\nlisten = \"127.0.0.1:0\"\n[proxy]\ntrusted = [\"127.0.0.1\"]\n", nginx, "alice", "DELETE", "/orders/7?x=1", nil),
+            // Traefik/Caddy: X-Forwarded-*; a client's X-Original-Method passed through is ignored.
+            ("[server]\nlisten = \"127.0.0.1:0\"\noriginal_request = \"x-forwarded\"\n[proxy]\ntrusted = [\"127.0.0.1\"]\n", traefik, "bob", "PUT", "/cart", "shop.example"),
+            // An untrusted peer's forwarding headers describe nothing: the check request itself counts.
+            ("[server]\nlisten = \"127.0.0.1:0\"\n", nginx, "alice", "POST", "/auth", nil),
+        ]
+        for item in cases {
+            let server = try server(item.config + echo)
+            try await server.application().test(.live) { client in
+                try await client.execute(uri: "/auth", method: .post, headers: item.headers) { response in
+                    XCTAssertEqual(response.status, .ok)
+                    XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], item.user)
+                    XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Method")!], item.method, item.config)
+                    XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Path")!], item.path, item.config)
+                    if let host = item.host { XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Host")!], host) }
+                    XCTAssertEqual(response.body.readableBytes, 0)
+                }
             }
         }
     }

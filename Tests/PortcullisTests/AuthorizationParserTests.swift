@@ -49,6 +49,24 @@ final class AuthorizationParserTests: XCTestCase {
         XCTAssertEqual(parse("Digest username=\"x\"").kind, .other)
     }
 
+    /// A token sent without a scheme parses as an unknown scheme; it must never be shown.
+    func testBareTokenIsNeverShown() throws {
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+        let gatekeeper = try TestSupport.gatekeeper("""
+            [[stack.default]]
+            plugin = "debug"
+            control = "sufficient"
+            result = "ignore"
+            """)
+        let outcome = gatekeeper.evaluate(AuthRequest(headers: [("Authorization", token)], peer: IPAddress("192.0.2.9")))
+        XCTAssertEqual(outcome.reason, .unsupportedScheme)
+        for text in [outcome.credential.description, outcome.note ?? "", "\(outcome)"] {
+            XCTAssertFalse(text.contains("eyJhbGci"), text)
+        }
+        XCTAssertEqual(outcome.credential.description, "an unknown scheme (\(token.utf8.count) bytes) (unsupported here)")
+        XCTAssertEqual(parse("Negotiate abc").summary.description, "Negotiate (unsupported here)")
+    }
+
     func testTwoAuthorizationHeadersAreMalformed() {
         let request = AuthRequest(headers: [("Authorization", "Bearer a"), ("authorization", "Bearer b")], peer: nil)
         XCTAssertEqual(AuthorizationParser.parse(request).kind, .malformed)

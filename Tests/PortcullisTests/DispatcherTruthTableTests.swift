@@ -181,12 +181,15 @@ final class DispatcherTruthTableTests: XCTestCase {
             #include <string.h>
             static int create(const pc_host *h, const pc_pair *a, size_t n, void **i, char *e, size_t s) {
                 (void)h; (void)e; (void)s;
-                *i = (n == 1 && a[0].value.length == 6 && memcmp(a[0].value.data, "reason", 6) == 0) ? (void *)2 : (void *)1;
+                *i = (void *)1;
+                if (n == 1 && a[0].value.length == 6 && memcmp(a[0].value.data, "reason", 6) == 0) *i = (void *)2;
+                if (n == 1 && a[0].value.length == 5 && memcmp(a[0].value.data, "allow", 5) == 0) *i = (void *)3;
                 return 0;
             }
             static void check(void *i, const pc_request *r, pc_result *out) {
                 (void)r;
                 if (i == (void *)2) { out->verdict = PC_VERDICT_DENY; out->reason = 99; }
+                else if (i == (void *)3) { out->verdict = PC_VERDICT_ALLOW; out->reason = 99; }
                 else { out->verdict = 7; }
             }
             static void release(void *i, pc_result *r) { (void)i; (void)r; }
@@ -212,6 +215,11 @@ final class DispatcherTruthTableTests: XCTestCase {
             plugin = "rogue"
             control = "required"
             mode = "reason"
+
+            [[stack.allowreason]]
+            plugin = "rogue"
+            control = "sufficient"
+            mode = "allow"
             """)
         let outcome = gatekeeper.evaluate(AuthRequest(peer: IPAddress("192.0.2.1")))
         XCTAssertEqual(outcome.decision, .deny)
@@ -223,6 +231,12 @@ final class DispatcherTruthTableTests: XCTestCase {
         let badReason = gatekeeper.evaluate(AuthRequest(peer: IPAddress("192.0.2.1")), stack: "reason")
         XCTAssertEqual(badReason.decision, .deny)
         XCTAssertEqual(badReason.reason, .pluginError)
+
+        // An allow carrying a reason outside the list is not an allow.
+        let allowWithBadReason = gatekeeper.evaluate(AuthRequest(peer: IPAddress("192.0.2.1")), stack: "allowreason")
+        XCTAssertEqual(allowWithBadReason.decision, .deny)
+        XCTAssertEqual(allowWithBadReason.reason, .pluginError)
+        XCTAssertEqual(allowWithBadReason.trace.map(\.verdict), ["invalid(reason 99)"])
     }
 
     func testBracketControls() throws {

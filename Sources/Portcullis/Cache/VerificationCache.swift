@@ -64,7 +64,7 @@ public final class VerificationCache: Sendable {
     /// nil = not cacheable: errors, ignores, invalid verdicts, or a hint of 0.
     func ttl(for answer: PluginAnswer) -> Int? {
         let limit: Int
-        switch Verdict(abi: answer.rawVerdict) {
+        switch StepResult(answer) {
         case .allow: limit = settings.positiveTTL
         case .deny where ReasonCode(abi: answer.rawReason) != nil: limit = settings.negativeTTL
         default: return nil

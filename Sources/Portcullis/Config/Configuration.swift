@@ -193,7 +193,7 @@ private struct Parser {
         return policy
     }
 
-    private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue"]
+    private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue", "original_request"]
 
     private func listen(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> String {
         guard let server = try table(value, "server", known: Self.serverKeys), let listen = server["listen"] else { return "127.0.0.1:9180" }
@@ -215,6 +215,13 @@ private struct Parser {
         }
         if server["blocking_threads"] != nil { settings.blockingThreads = try integer(server, "server", "blocking_threads", in: 1...1024) }
         if server["blocking_queue"] != nil { settings.blockingQueue = try integer(server, "server", "blocking_queue", in: 0...1_000_000) }
+        if let value = server["original_request"] {
+            guard let family = value.string.flatMap(ServerSettings.OriginalRequestHeaders.init(rawValue:)) else {
+                throw error("server.original_request", table: "server", lineKey: "original_request",
+                            "must be \"x-original\" (nginx) or \"x-forwarded\" (Traefik, Caddy)")
+            }
+            settings.originalRequest = family
+        }
         return settings
     }
 

@@ -9,6 +9,16 @@ public struct ServerSettings: Sendable, Equatable {
     public var blockingThreads = 8
     /// Checks that may wait for a blocking thread; beyond that the daemon answers 503 at once.
     public var blockingQueue = 64
+    /// Which headers describe the original request. One family only, and only from a trusted
+    /// proxy: the other family would be passed through from the client unchanged.
+    public var originalRequest = OriginalRequestHeaders.xOriginal
+
+    public enum OriginalRequestHeaders: String, Sendable, Equatable {
+        /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI` (and the check's `Host`).
+        case xOriginal = "x-original"
+        /// Traefik ForwardAuth, Caddy `forward_auth`: `X-Forwarded-Method`, `-Uri`, `-Host`.
+        case xForwarded = "x-forwarded"
+    }
 
     public init() {}
 }

@@ -89,14 +89,18 @@ public enum PluginLoader {
         let entry = unsafeBitCast(symbol, to: pc_plugin_entry.self)
         guard let descriptor = entry() else { throw .noDescriptor(plugin: plugin, path: file) }
 
-        let raw = descriptor.pointee
-        guard raw.abi_major == PORTCULLIS_ABI_MAJOR else {
-            throw .abiMismatch(plugin: plugin, path: file, found: raw.abi_major, expected: PORTCULLIS_ABI_MAJOR)
+        // Only the leading fields are read until the size says the rest exists.
+        let header = UnsafeRawPointer(descriptor)
+        let major = header.load(fromByteOffset: MemoryLayout<pc_plugin_descriptor>.offset(of: \.abi_major) ?? 0, as: UInt32.self)
+        let size = header.load(fromByteOffset: MemoryLayout<pc_plugin_descriptor>.offset(of: \.descriptor_size) ?? 8, as: UInt32.self)
+        guard major == PORTCULLIS_ABI_MAJOR else {
+            throw .abiMismatch(plugin: plugin, path: file, found: major, expected: PORTCULLIS_ABI_MAJOR)
         }
         let needed = MemoryLayout<pc_plugin_descriptor>.size
-        guard raw.descriptor_size >= needed else {
-            throw .descriptorTooSmall(plugin: plugin, path: file, found: raw.descriptor_size, expected: needed)
+        guard size >= needed else {
+            throw .descriptorTooSmall(plugin: plugin, path: file, found: size, expected: needed)
         }
+        let raw = descriptor.pointee
         for (function, present) in [("create", raw.create != nil), ("check", raw.check != nil),
                                     ("release", raw.release != nil), ("destroy", raw.destroy != nil), ("name", raw.name != nil)]
         where !present {

@@ -68,7 +68,7 @@ public struct ResponsePolicy: Sendable {
 
     /// The HTTP answer for `outcome`.
     public func response(for outcome: Outcome) -> AuthResponse {
-        guard outcome.decision == .deny, let reason = outcome.reason else {
+        guard outcome.decision == .deny else {
             var headers: [HTTPHeader] = []
             if let principal = outcome.principal, isSafeHeaderValue(principal) {
                 headers.append(HTTPHeader(principalHeader, principal))
@@ -80,6 +80,7 @@ public struct ResponsePolicy: Sendable {
             }
             return AuthResponse(status: outcome.status, headers: headers, body: [])
         }
+        let reason = outcome.reason ?? .pluginError
         var headers: [HTTPHeader] = []
         if outcome.status == 401 {
             // All challenges in one field (RFC 9110 §11.6.1 allows a comma-separated list):

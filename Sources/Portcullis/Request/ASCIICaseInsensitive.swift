@@ -1,7 +1,7 @@
 extension StringProtocol {
     /// Header names and auth schemes compare ASCII case-insensitively (RFC 9110 §5.1, §11.1).
     /// Byte-wise, without allocating lowercased copies on the per-request path.
-    func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
+    public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
         let left = utf8
         let right = other.utf8
         guard left.count == right.count else { return false }

@@ -45,13 +45,20 @@ public struct Credential: Sendable, Equatable {
         /// For decisions made before the request was parsed.
         public static let notParsed = Summary(kind: nil, scheme: "", user: [], tokenLength: 0, problem: nil)
 
+        /// A scheme as it may be shown: a bare token sent without a scheme (`Authorization: eyJ…`)
+        /// parses as a scheme, so anything but a short word is withheld.
+        static func displayable(_ scheme: String) -> String {
+            let isWord = scheme.utf8.count <= 16 && scheme.utf8.allSatisfy { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || $0 == 0x2D }
+            return isWord ? scheme : "an unknown scheme (\(scheme.utf8.count) bytes)"
+        }
+
         public var description: String {
             switch kind {
             case nil: "not parsed"
             case .none?: "none"
             case .basic?: "Basic user=\(String(decoding: user, as: UTF8.self).debugDescription)"
             case .bearer?: "Bearer (\(tokenLength) bytes)"
-            case .other?: "\(scheme) (unsupported here)"
+            case .other?: "\(Self.displayable(scheme)) (unsupported here)"
             case .malformed?: "malformed \(scheme.isEmpty ? "Authorization" : scheme): \(problem ?? "unparsable")"
             }
         }

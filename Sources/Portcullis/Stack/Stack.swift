@@ -62,7 +62,7 @@ public final class Stack: Sendable {
                 }
                 trace.append(TraceStep(
                     index: index, plugin: entry.plugin.name, control: entry.control.description,
-                    verdict: result.verdict?.name ?? "invalid(\(answer.rawVerdict))", reason: result.failureReason?.code,
+                    verdict: result.verdict?.name ?? Self.invalidLabel(answer), reason: result.failureReason?.code,
                     action: action.rawValue, micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
                     challenge: answer.challenge, detail: answer.detail, cached: cached))
                 if dispatch.apply(result, action: action) { break }
@@ -100,6 +100,11 @@ public final class Stack: Sendable {
         return (answer, false)
     }
 
+    /// How the trace shows an answer outside the ABI's lists.
+    static func invalidLabel(_ answer: PluginAnswer) -> String {
+        Verdict(abi: answer.rawVerdict) == nil ? "invalid(\(answer.rawVerdict))" : "invalid(reason \(answer.rawReason))"
+    }
+
     /// A stack that ends with no positive result denies (Linux-PAM answers PAM_PERM_DENIED).
     /// We say why in the closest reason the request supports, preferring "credentials could help":
     /// 1. a malformed / missing credential, when some entry offered a challenge;
@@ -122,6 +127,6 @@ public final class Stack: Sendable {
         case .malformed: return (.malformedCredentials, prefix + "the Authorization header is malformed")
         default: break
         }
-        return (.unsupportedScheme, prefix + "no entry accepted the \(credential.scheme.isEmpty ? "credential" : credential.scheme) credential")
+        return (.unsupportedScheme, prefix + "no entry accepted \(credential.summary)")
     }
 }

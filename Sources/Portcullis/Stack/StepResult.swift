@@ -15,6 +15,11 @@ enum StepResult: Sendable, Equatable {
             return
         }
         let reason = ReasonCode(abi: answer.rawReason)
+        // A reason outside the closed list is an error whatever the verdict (the ABI's rule).
+        guard answer.rawReason == 0 || reason != nil else {
+            self = .invalid(rawVerdict: answer.rawVerdict)
+            return
+        }
         switch verdict {
         case .allow:
             self = .allow(principal: answer.principal, attributes: answer.attributes)

@@ -247,6 +247,12 @@ final class RejectionTests: XCTestCase {
         XCTAssertEqual(revoked.ids, ["jti-1", "jti-2"])
     }
 
+    /// A revocation file written on Windows (CRLF) revokes the same ids.
+    func testRevocationFileWithCRLFLines() throws {
+        let revoked = try RevocationList(bytes: Array("# list\r\njti-1\r\njti-2\r\n".utf8), file: "revoked")
+        XCTAssertEqual(revoked.ids, ["jti-1", "jti-2"])
+    }
+
     // MARK: reasons map to RFC 6750 challenges
 
     func testEveryRejectionHasTheRightReasonAndDescription() {

@@ -57,13 +57,19 @@ public final class IplistPlugin: PortcullisPlugin {
 final class FileWatcher: Sendable {
     // DispatchSourceTimer is thread-safe but not marked Sendable.
     private nonisolated(unsafe) let timer: any DispatchSourceTimer
+    private let queue = DispatchQueue(label: "portcullis.iplist.reload")
 
     init(every interval: DispatchTimeInterval, lists: ReloadingPolicy) {
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "portcullis.iplist.reload"))
+        timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + interval, repeating: interval, leeway: .milliseconds(250))
         timer.setEventHandler { lists.reloadIfChanged() }
         timer.resume()
     }
 
-    func stop() { timer.cancel() }
+    /// Stops the timer and waits for a reload already running: after destroy() the host frees
+    /// the log callback that reload may still be using.
+    func stop() {
+        timer.cancel()
+        queue.sync {}
+    }
 }

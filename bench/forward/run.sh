@@ -53,7 +53,7 @@ http {
     server { listen 127.0.0.1:$upstream; location / { return 204; } }
     server {
         listen 127.0.0.1:$basic;
-        # proxy_pass, not return: `return` runs before the access phase and would skip auth_basic.
+        # proxy_pass, not return: return runs before the access phase and would skip auth_basic.
         location / { auth_basic "bench"; auth_basic_user_file $work/users; proxy_pass http://127.0.0.1:$upstream; }
     }
     server {

@@ -155,7 +155,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
-            name: "CryptPluginTests", dependencies: ["CryptPlugin", "PortcullisPluginKit", "CLibxcrypt", "Portcullis"],
+            name: "CryptPluginTests", dependencies: ["CryptPlugin", "PortcullisPluginKit", "CLibxcrypt", "Portcullis", "PortcullisTestSupport"],
             path: "plugins/crypt/Tests", swiftSettings: strictSwift
         ),
         // plugins/hmac (issue 4)
@@ -181,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "HmacPluginTests",
             dependencies: [
-                "HmacPlugin", "PortcullisPluginKit", "Portcullis", .product(name: "Crypto", package: "swift-crypto"),
+                "HmacPlugin", "PortcullisPluginKit", "Portcullis", "PortcullisTestSupport", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "plugins/hmac/Tests", swiftSettings: strictSwift
@@ -197,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IplistPluginTests",
-            dependencies: ["IplistPlugin", "PortcullisPluginKit", "Portcullis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["IplistPlugin", "PortcullisPluginKit", "Portcullis", "PortcullisTestSupport", .product(name: "Logging", package: "swift-log")],
             path: "plugins/iplist/Tests",
             swiftSettings: strictSwift
         ),
@@ -218,7 +218,7 @@ let package = Package(
             swiftSettings: strictSwift
         ),
         .testTarget(
-            name: "PamPluginTests", dependencies: ["PamPlugin", "PortcullisPluginKit", "Portcullis"], path: "plugins/pam/Tests",
+            name: "PamPluginTests", dependencies: ["PamPlugin", "PortcullisPluginKit", "Portcullis", "PortcullisTestSupport"], path: "plugins/pam/Tests",
             swiftSettings: strictSwift
         ),
         .executableTarget(
@@ -226,16 +226,21 @@ let package = Package(
             swiftSettings: strictSwift
         ),
 
+        // Helpers shared by every test target (temporary directories, processes, C plugins, paths).
+        .target(
+            name: "PortcullisTestSupport", dependencies: ["Portcullis"], path: "Tests/PortcullisTestSupport",
+            swiftSettings: strictSwift
+        ),
         .testTarget(
             name: "PortcullisTests",
-            dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork"],
+            dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport"],
             swiftSettings: strictSwift
         ),
         // The daemon, the middleware, the cache through real plugins and the reload test (issue 7).
         .testTarget(
             name: "PortcullisServerTests",
             dependencies: [
-                "Portcullis", "PortcullisServer", "PortcullisHummingbird", "PortcullisProtocol", "PortcullisNetwork",
+                "Portcullis", "PortcullisServer", "PortcullisHummingbird", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

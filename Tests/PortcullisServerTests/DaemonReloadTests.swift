@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisTestSupport
 import XCTest
 
 #if canImport(FoundationNetworking)
@@ -9,7 +10,7 @@ import FoundationNetworking
 /// a changed configuration, then (through `portcullis reload`) with a broken one. No request
 /// fails, the change takes effect, the broken file is refused and the old stacks keep serving.
 final class DaemonReloadTests: XCTestCase {
-    typealias S = ServerTestSupport
+    typealias S = TestSupport
 
     static func config(port: Int, principal: String, broken: Bool = false) -> String {
         """
@@ -28,7 +29,7 @@ final class DaemonReloadTests: XCTestCase {
     /// A port the kernel just handed out (closed again, so the daemon can bind it).
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw Failure("socket failed") }
+        guard fd >= 0 else { throw TestFailure("socket failed") }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -38,7 +39,7 @@ final class DaemonReloadTests: XCTestCase {
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
         }
-        guard bound else { throw Failure("bind failed") }
+        guard bound else { throw TestFailure("bind failed") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 

@@ -7,12 +7,13 @@ import NIOCore
 import Portcullis
 import PortcullisHummingbird
 import PortcullisServer
+import PortcullisTestSupport
 import XCTest
 
 /// The daemon's HTTP contract (nginx `auth_request`, Traefik ForwardAuth, Caddy `forward_auth`)
 /// through Hummingbird's router test mode, with real plugins.
 final class ForwardAuthTests: XCTestCase {
-    typealias S = ServerTestSupport
+    typealias S = TestSupport
 
     /// A daemon for `toml` (written to a file, as `portcullis serve` reads it).
     func server(_ toml: String) throws -> ForwardAuthServer {
@@ -58,9 +59,9 @@ final class ForwardAuthTests: XCTestCase {
             principal = "$user"
             echo = true
             """
-        let nginx = S.fields([("Authorization", S.basic("alice", "pw")), ("X-Original-Method", "DELETE"),
+        let nginx = S.fields([("Authorization", String.basic("alice", "pw")), ("X-Original-Method", "DELETE"),
                               ("X-Original-URI", "/orders/7?x=1"), ("X-Forwarded-Method", "GET"), ("X-Forwarded-Uri", "/spoofed")])
-        let traefik = S.fields([("Authorization", S.basic("bob", "pw")), ("X-Forwarded-Method", "PUT"), ("X-Forwarded-Proto", "https"),
+        let traefik = S.fields([("Authorization", String.basic("bob", "pw")), ("X-Forwarded-Method", "PUT"), ("X-Forwarded-Proto", "https"),
                                 ("X-Forwarded-Host", "shop.example"), ("X-Forwarded-Uri", "/cart"), ("X-Original-Method", "GET")])
         let cases: [(config: String, headers: HTTPFields, user: String, method: String, path: String, host: String?)] = [
             // nginx: X-Original-*; a client's X-Forwarded-Method passed through by nginx is ignored.
@@ -127,8 +128,8 @@ final class ForwardAuthTests: XCTestCase {
             """)
         let gatekeeper = server.evaluator.gatekeepers.current
         let cases: [(stack: String, authorization: String?, status: Int)] = [
-            ("default", nil, 401), ("default", S.basic("alice", "wrong"), 401), ("default", "Basic %%%", 401),
-            ("admin", S.basic("alice", "right"), 403), ("broken", S.basic("alice", "right"), 500),
+            ("default", nil, 401), ("default", String.basic("alice", "wrong"), 401), ("default", "Basic %%%", 401),
+            ("admin", String.basic("alice", "right"), 403), ("broken", String.basic("alice", "right"), 500),
         ]
         try await server.application().test(.router) { client in
             for item in cases {
@@ -169,7 +170,7 @@ final class ForwardAuthTests: XCTestCase {
                 for _ in 0..<5 {
                     group.addTask {
                         let started = ContinuousClock.now
-                        return try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic("a", "right"))])) {
+                        return try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic("a", "right"))])) {
                             (Int($0.status.code), $0.headers[.retryAfter], ContinuousClock.now - started)
                         }
                     }
@@ -183,7 +184,7 @@ final class ForwardAuthTests: XCTestCase {
         XCTAssertTrue(refused.allSatisfy { $0.1 == "1" })
         // Refused without waiting for the 400 ms check to finish.
         XCTAssertTrue(refused.allSatisfy { $0.2 < .milliseconds(400) }, "\(refused)")
-        XCTAssertEqual(S.calls(directory + "/calls"), 2)
+        XCTAssertEqual(S.countedCalls(directory + "/calls"), 2)
     }
 
     /// Cache hits of a blocking stack are answered without a pool slot: a full pool refuses new
@@ -205,7 +206,7 @@ final class ForwardAuthTests: XCTestCase {
             """)
         try await server.application().test(.router) { client in
             func status(_ user: String) async throws -> Int {
-                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic(user, "right"))])) {
+                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic(user, "right"))])) {
                     Int($0.status.code)
                 }
             }
@@ -220,7 +221,7 @@ final class ForwardAuthTests: XCTestCase {
             let waited = try await busy
             XCTAssertEqual(waited, 200)
         }
-        XCTAssertEqual(S.calls(directory + "/calls"), 2)
+        XCTAssertEqual(S.countedCalls(directory + "/calls"), 2)
     }
 
     /// The plugin's fail delay is applied before a deny is answered (without holding a thread).
@@ -239,13 +240,13 @@ final class ForwardAuthTests: XCTestCase {
         try await server.application().test(.router) { client in
             for _ in 0..<2 {  // the second deny comes from the cache and keeps its delay
                 let started = ContinuousClock.now
-                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic("a", "wrong"))])) { response in
+                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic("a", "wrong"))])) { response in
                     XCTAssertEqual(response.status, .unauthorized)
                 }
                 XCTAssertGreaterThanOrEqual(ContinuousClock.now - started, .milliseconds(300))
             }
         }
-        XCTAssertEqual(S.calls(directory + "/calls"), 1)
+        XCTAssertEqual(S.countedCalls(directory + "/calls"), 1)
     }
 
     func testMetrics() async throws {
@@ -261,7 +262,7 @@ final class ForwardAuthTests: XCTestCase {
             """)
         try await server.application().test(.router) { client in
             for password in ["right", "right", "wrong"] {
-                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", S.basic("a", password))])) { _ in }
+                try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic("a", password))])) { _ in }
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)

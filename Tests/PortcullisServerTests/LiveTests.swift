@@ -7,12 +7,13 @@ import NIOCore
 import Portcullis
 import PortcullisServer
 import Synchronization
+import PortcullisTestSupport
 import XCTest
 
 /// The daemon over real TCP on loopback: the peer is the proxy's address, the client comes from
 /// the forwarding header only when that peer is trusted; one log line per decision, no secrets.
 final class LiveTests: XCTestCase {
-    typealias S = ServerTestSupport
+    typealias S = TestSupport
 
     func server(_ toml: String, logger: Logger? = nil) throws -> ForwardAuthServer {
         let directory = try S.temporaryDirectory(self)
@@ -39,7 +40,7 @@ final class LiveTests: XCTestCase {
             let proxy = trusted ? "[proxy]\ntrusted = [\"127.0.0.1/32\"]\n" : ""
             let server = try server(proxy + Self.echo)
             try await server.application().test(.live) { client in
-                let headers = S.fields([("Authorization", S.basic("alice", "pw")), ("X-Forwarded-For", "198.51.100.1, 203.0.113.9")])
+                let headers = S.fields([("Authorization", String.basic("alice", "pw")), ("X-Forwarded-For", "198.51.100.1, 203.0.113.9")])
                 try await client.execute(uri: "/auth", method: .get, headers: headers) { response in
                     XCTAssertEqual(response.status, .ok)
                     XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-Peer")!], "127.0.0.1")
@@ -54,7 +55,7 @@ final class LiveTests: XCTestCase {
         let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
         let server = try server(Self.echo, logger: logger)
         try await server.application().test(.live) { client in
-            for authorization in [S.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%"] {
+            for authorization in [String.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%"] {
                 let headers = S.fields([("Authorization", authorization), ("X-Original-URI", "/x?access_token=QUERYTOKEN")])
                 try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
             }

@@ -7,12 +7,13 @@ import NIOCore
 import Portcullis
 import PortcullisHummingbird
 import PortcullisServer
+import PortcullisTestSupport
 import XCTest
 
 /// The middleware and the daemon answer the same request the same way: one gatekeeper, one
 /// configuration, compared status, WWW-Authenticate, Content-Type and body bytes.
 final class MiddlewareTests: XCTestCase {
-    typealias S = ServerTestSupport
+    typealias S = TestSupport
 
     struct Answer: Equatable, CustomStringConvertible {
         var status: Int
@@ -80,11 +81,11 @@ final class MiddlewareTests: XCTestCase {
 
         let requests: [(stack: String, headers: [(String, String)])] = [
             ("default", []),
-            ("default", [("Authorization", S.basic("alice", "wrong"))]),
+            ("default", [("Authorization", String.basic("alice", "wrong"))]),
             ("default", [("Authorization", "Basic not-base64!")]),
             ("default", [("Authorization", "Bearer abc"), ("Authorization", "Bearer def")]),
             ("default", [("Authorization", "Negotiate abc")]),
-            ("admin", [("Authorization", S.basic("alice", "s3cret"))]),
+            ("admin", [("Authorization", String.basic("alice", "s3cret"))]),
             ("admin", []),
         ]
         for request in requests {
@@ -102,7 +103,7 @@ final class MiddlewareTests: XCTestCase {
         }
 
         // Allowed: the route runs with the principal in the context; the daemon says 200 + X-Auth-User.
-        let good = [("Authorization", S.basic("alice", "s3cret"))]
+        let good = [("Authorization", String.basic("alice", "s3cret"))]
         try await app.test(.router) { client in
             try await client.execute(uri: "/private/page", method: .get, headers: S.fields(good)) { response in
                 XCTAssertEqual(response.status, .ok)
@@ -116,7 +117,7 @@ final class MiddlewareTests: XCTestCase {
             }
         }
         // The other entry answers alike through both ways in.
-        let other = [("Authorization", S.basic("bob", "other"))]
+        let other = [("Authorization", String.basic("bob", "other"))]
         try await app.test(.router) { client in
             try await client.execute(uri: "/private/page", method: .get, headers: S.fields(other)) { response in
                 XCTAssertEqual(String(buffer: response.body), "hello bob")
@@ -125,7 +126,7 @@ final class MiddlewareTests: XCTestCase {
     }
 
     func testIdentityCarriesAttributes() async throws {
-        let gatekeeper = try Gatekeeper(configuration: Configuration(parsing: """
+        let gatekeeper = try TestSupport.gatekeeper("""
             [[stack.default]]
             plugin = "debug"
             path = "\(S.binDirectory)/libportcullis-debug.so"
@@ -133,14 +134,14 @@ final class MiddlewareTests: XCTestCase {
             result = "allow"
             principal = "$user"
             echo = true
-            """, file: "test.toml"))
+            """)
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: PortcullisMiddleware(gatekeeper: gatekeeper))
         router.get("/who") { _, context in
             "\(context.portcullis?.principal ?? "?") \(context.portcullis?.attribute("method") ?? "?") \(context.portcullis?.stack ?? "?")"
         }
         try await Application(router: router).test(.router) { client in
-            try await client.execute(uri: "/who", method: .get, headers: S.fields([("Authorization", S.basic("carol", "x"))])) { response in
+            try await client.execute(uri: "/who", method: .get, headers: S.fields([("Authorization", String.basic("carol", "x"))])) { response in
                 XCTAssertEqual(String(buffer: response.body), "carol GET default")
             }
         }

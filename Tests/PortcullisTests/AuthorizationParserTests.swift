@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisTestSupport
 import XCTest
 
 @testable import Portcullis

@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisTestSupport
 import XCTest
 
 /// The `portcullis` executable as an operator runs it, on the shipped demo configuration.
@@ -6,7 +7,7 @@ final class CLITests: XCTestCase {
     let portcullis = TestSupport.binDirectory + "/portcullis"
     let demo = TestSupport.repositoryRoot + "/examples/demo/portcullis.toml"
 
-    func run(_ arguments: [String]) throws -> TestSupport.ProcessResult {
+    func run(_ arguments: [String]) throws -> ProcessResult {
         try TestSupport.run(portcullis, arguments)
     }
 

@@ -1,3 +1,4 @@
+import PortcullisTestSupport
 import XCTest
 
 @testable import Portcullis

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import PortcullisTestSupport
 import XCTest
 
 @testable import Portcullis
@@ -11,14 +12,12 @@ final class VerificationCacheTests: XCTestCase {
     struct Fixture {
         var directory: String
         var countFile: String
-        var calls: Int { ((try? FileManager.default.attributesOfItem(atPath: countFile)[.size]) as? Int) ?? 0 }
+        var calls: Int { TestSupport.countedCalls(countFile) }
     }
 
     static func countingPlugin(_ test: XCTestCase, blocking: Bool = false) throws -> Fixture {
         let directory = try TestSupport.temporaryDirectory(test)
-        let source = try String(contentsOfFile: TestSupport.repositoryRoot + "/Tests/Fixtures/counting.c", encoding: .utf8)
-        try TestSupport.compilePlugin(source: (blocking ? "#define COUNTING_BLOCKING 1\n" : "") + source,
-                                      to: directory + "/libportcullis-counting.so")
+        try TestSupport.compileCountingPlugin(into: directory, blocking: blocking)
         return Fixture(directory: directory, countFile: directory + "/calls")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 @testable import CryptPlugin

@@ -1,18 +1,19 @@
 import Foundation
 import Portcullis
+import PortcullisTestSupport
 import XCTest
 
 /// The real `libportcullis-crypt.so` through the host's loader and dispatcher.
 final class LoaderTests: XCTestCase {
     func gatekeeper(file: String, extra: String = "") throws -> Gatekeeper {
-        try Gatekeeper(configuration: Configuration(parsing: """
+        try TestSupport.gatekeeper("""
             [[stack.default]]
             plugin = "crypt"
             control = "required"
             file = "\(file)"
             realm = "internal API"
             \(extra)
-            """, file: "test.toml"))
+            """)
     }
 
     func request(_ authorization: String?) -> AuthRequest {
@@ -29,7 +30,7 @@ final class LoaderTests: XCTestCase {
 
     func testVerdictsThroughTheHost() throws {
         let latin1: [UInt8] = [0x70, 0xE4, 0x73, 0x73, 0x3A, 0x77, 0xF6, 0x72, 0x64]
-        let tool = binDirectory() + "/portcullis-hash"
+        let tool = TestSupport.binDirectory + "/portcullis-hash"
         let lines = [
             firstLine(try runTool(tool, ["--user", "alice", "--scheme", "bcrypt", "--cost", "4"], input: Array("a:b c".utf8))),
             firstLine(try runTool("htpasswd", ["-n", "-i", "-m", "bob"], input: latin1)),

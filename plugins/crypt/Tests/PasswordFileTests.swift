@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 @testable import CryptPlugin
@@ -24,7 +25,7 @@ final class PasswordFileTests: XCTestCase {
     }
 
     func testLoadErrorsAndArguments() throws {
-        let directory = try temporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         XCTAssertThrowsError(try makePlugin([("file", directory.appendingPathComponent("missing").path)])) { error in
             XCTAssertTrue("\(error)".contains("missing: cannot open"), "\(error)")
         }

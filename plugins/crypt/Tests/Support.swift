@@ -1,32 +1,18 @@
 import Foundation
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 @testable import CryptPlugin
 
-/// Runs a real tool (htpasswd, openssl, mkpasswd, portcullis-hash) and returns its standard output.
-func runTool(_ executable: String, _ arguments: [String], input: [UInt8] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/\(executable)")
-    process.arguments = arguments
-    let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    stdin.fileHandleForWriting.write(Data(input))
-    try stdin.fileHandleForWriting.close()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw ToolFailure(description: "\(executable) \(arguments) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
+/// Runs a real tool (htpasswd, openssl, mkpasswd, portcullis-hash; a bare name is in /usr/bin) and
+/// returns its standard output; a non-zero exit is a failure, since these tools must succeed here.
+func runTool(_ executable: String, _ arguments: [String], input: [UInt8] = []) throws -> String {
+    let result = try TestSupport.run(executable.hasPrefix("/") ? executable : "/usr/bin/\(executable)", arguments, input: input)
+    guard result.status == 0 else {
+        throw TestFailure("\(executable) \(arguments) exited \(result.status): \(result.stderr)")
     }
-    return String(decoding: output, as: UTF8.self)
-}
-
-struct ToolFailure: Error, CustomStringConvertible {
-    let description: String
+    return result.stdout
 }
 
 /// The first line of a tool's output: `user:hash` from `htpasswd -n`, a hash from the others.
@@ -34,26 +20,10 @@ func firstLine(_ output: String) -> String {
     String(output.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
 }
 
-/// The build's bin directory (where `portcullis-hash` and the plugin `.so` files are): the
-/// directory of the test executable, or `PORTCULLIS_BIN_DIR`.
-func binDirectory() -> String {
-    if let override = ProcessInfo.processInfo.environment["PORTCULLIS_BIN_DIR"] { return override }
-    let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.bundlePath
-    return URL(fileURLWithPath: executable).deletingLastPathComponent().path
-}
-
-/// A fresh temporary directory, removed when the test ends.
-func temporaryDirectory(_ test: XCTestCase) throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crypt-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
-    return directory
-}
-
 /// Writes `lines` to a new file in a temporary directory and returns its path.
 func writeFile(_ test: XCTestCase, _ lines: [String], name: String = "passwords") throws -> String {
-    let path = try temporaryDirectory(test).appendingPathComponent(name).path
-    try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+    let path = try TestSupport.temporaryDirectory(test) + "/" + name
+    try TestSupport.write(lines.joined(separator: "\n") + "\n", to: path)
     return path
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 @testable import CryptPlugin
@@ -51,7 +52,7 @@ final class ToolGeneratedFileTests: XCTestCase {
     }
 
     func testPortcullisHashTool() throws {
-        let tool = binDirectory() + "/portcullis-hash"
+        let tool = TestSupport.binDirectory + "/portcullis-hash"
         guard FileManager.default.isExecutableFile(atPath: tool) else {
             return XCTFail("\(tool) not built: run `swift build --product portcullis-hash` (swift test builds it)")
         }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HmacPlugin
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// The JWKS format: what is accepted, what is refused at load, and what the errors say.

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HmacPlugin
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// Tokens made by someone else verify: the RFC's own example and one signed by OpenSSL.
@@ -66,11 +67,11 @@ final class KnownAnswerTests: XCTestCase {
             let header = #"{"alg":"\#(algorithm.rawValue)","kid":"\#(key.kid)","typ":"JWT"}"#
             let claims = #"{"sub":"openssl-user","exp":\#(Int(now) + 300),"role":"ops"}"#
             let signingInput = TokenIssuer.encode(Array(header.utf8)) + "." + TokenIssuer.encode(Array(claims.utf8))
-            let result = try runTool(openssl, ["dgst", digest, "-mac", "HMAC", "-macopt", "hexkey:\(hexKey)", "-binary"],
+            let result = try TestSupport.run(openssl, ["dgst", digest, "-mac", "HMAC", "-macopt", "hexkey:\(hexKey)", "-binary"],
                                  input: Array(signingInput.utf8))
             XCTAssertEqual(result.status, 0, result.stderr)
-            XCTAssertEqual(result.output.count, algorithm.outputSize)  // raw MAC bytes (-binary)
-            let token = signingInput + "." + TokenIssuer.encode(result.output)
+            XCTAssertEqual(result.stdoutBytes.count, algorithm.outputSize)  // raw MAC bytes (-binary)
+            let token = signingInput + "." + TokenIssuer.encode(result.stdoutBytes)
             let keys = try KeySet(keys: [key, randomKey(kid: "other")])
             let verifier = TokenVerifier(policy: TokenPolicy(exposedClaims: ["role"]))
             let verified = try verifier.verify(token, keys: keys, now: now).get()

@@ -4,6 +4,7 @@ import Logging
 import Portcullis
 import PortcullisPluginKit
 import Synchronization
+import PortcullisTestSupport
 import XCTest
 
 /// The real `libportcullis-hmac.so` through the host's loader and dispatcher: exact outcomes,
@@ -14,9 +15,9 @@ final class LoaderTests: XCTestCase {
 
     /// A gatekeeper with one `hmac` entry, its key file in a fresh directory.
     func gatekeeper(keys: [HmacKey]? = nil, extra: String = "", logger: Logger = Logger(label: "test")) throws -> (Gatekeeper, URL) {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let keyFile = directory.appendingPathComponent("keys.jwks")
-        try replaceAtomically(keyFile, with: jwks(keys ?? [key]))
+        try TestSupport.replaceAtomically(keyFile, with: jwks(keys ?? [key]))
         let config = try Configuration(parsing: """
             [[stack.default]]
             plugin = "hmac"
@@ -97,26 +98,26 @@ final class LoaderTests: XCTestCase {
     }
 
     func testRevocationAndRotationThroughTheLoader() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let revokedFile = directory.appendingPathComponent("revoked")
-        try replaceAtomically(revokedFile, with: "")
+        try TestSupport.replaceAtomically(revokedFile, with: "")
         let logs = LogCapture()
         let logger = Logger(label: "hmac-test") { _ in logs }
         let (gatekeeper, keyFile) = try gatekeeper(extra: "revoked = \"\(revokedFile.path)\"\nreload_interval = 0", logger: logger)
         let leaked = token(["jti": .string("leaked-1")])
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(leaked)")).decision, .allow)
-        try replaceAtomically(revokedFile, with: "leaked-1\n")
+        try TestSupport.replaceAtomically(revokedFile, with: "leaked-1\n")
         let revoked = gatekeeper.evaluate(request("Bearer \(leaked)"))
         XCTAssertEqual(revoked.reason, .revokedCredentials)
         XCTAssertEqual(revoked.challenges, [#"Bearer realm="api", error="invalid_token", error_description="The access token was revoked""#])
 
         let next = randomKey(kid: "2026-12")
-        try replaceAtomically(keyFile, with: jwks([next]))
+        try TestSupport.replaceAtomically(keyFile, with: jwks([next]))
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token())")).reason, .invalidCredentials, "the retired key no longer verifies")
 
         // A broken key file keeps the keys in use, and the log says why without any key.
-        try replaceAtomically(keyFile, with: #"{"keys":[{"kty":"oct","kid":"short","alg":"HS256","k":"AAAA"}]}"#)
+        try TestSupport.replaceAtomically(keyFile, with: #"{"keys":[{"kty":"oct","kid":"short","alg":"HS256","k":"AAAA"}]}"#)
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
         let warning = try XCTUnwrap(logs.lines.first { $0.contains("keeping the previous keys") }, "\(logs.lines)")
         XCTAssertTrue(warning.contains(keyFile.path))

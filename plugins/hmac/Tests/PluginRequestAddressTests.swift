@@ -1,4 +1,5 @@
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// `request.client` and `request.peer` are rebuilt from the ABI's bytes on every read.

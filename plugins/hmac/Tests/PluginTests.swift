@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 @testable import HmacPlugin
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// The adapter's configuration and challenges. Its `check` is covered through the real
@@ -12,8 +13,8 @@ final class PluginTests: XCTestCase {
     }
 
     func keyFile() throws -> String {
-        let path = try makeTemporaryDirectory(self).appendingPathComponent("keys.jwks")
-        try replaceAtomically(path, with: jwks([randomKey(kid: "a")]))
+        let path = try TestSupport.temporaryDirectoryURL(self).appendingPathComponent("keys.jwks")
+        try TestSupport.replaceAtomically(path, with: jwks([randomKey(kid: "a")]))
         return path.path
     }
 
@@ -59,11 +60,11 @@ final class PluginTests: XCTestCase {
 
 /// `portcullis-token`, the executable behind `portcullis token`, run as a user would.
 final class TokenToolTests: XCTestCase {
-    var tool: String { binDirectory.appendingPathComponent("portcullis-token").path }
+    var tool: String { TestSupport.binDirectory + "/portcullis-token" }
 
     func setUpKeys(_ keys: [HmacKey]) throws -> String {
-        let path = try makeTemporaryDirectory(self).appendingPathComponent("keys.jwks")
-        try replaceAtomically(path, with: jwks(keys))
+        let path = try TestSupport.temporaryDirectoryURL(self).appendingPathComponent("keys.jwks")
+        try TestSupport.replaceAtomically(path, with: jwks(keys))
         return path.path
     }
 
@@ -73,7 +74,7 @@ final class TokenToolTests: XCTestCase {
         }
         let old = randomKey(kid: "2026-10"), new = randomKey(kid: "2026-11", .hs512)
         let keysPath = try setUpKeys([old, new])
-        let issued = try runTool(tool, ["issue", "--keys", keysPath, "--kid", "2026-11", "--sub", "alice", "--ttl", "15m",
+        let issued = try TestSupport.run(tool, ["issue", "--keys", keysPath, "--kid", "2026-11", "--sub", "alice", "--ttl", "15m",
                                     "--aud", "billing", "--iss", "auth", "--claim", "role=admin", "--claim", "team=a=b"])
         XCTAssertEqual(issued.status, 0, issued.stderr)
         let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -90,16 +91,16 @@ final class TokenToolTests: XCTestCase {
         XCTAssertNotNil(verified.claims["jti"]?.stringValue)
 
         // The tool's own verify prints the claims…
-        let checked = try runTool(tool, ["verify", "--keys", keysPath, "--aud", "billing", token])
+        let checked = try TestSupport.run(tool, ["verify", "--keys", keysPath, "--aud", "billing", token])
         XCTAssertEqual(checked.status, 0, checked.stderr)
-        let claims = try JSONValue.parse(checked.output)
+        let claims = try JSONValue.parse(checked.stdoutBytes)
         XCTAssertEqual(claims.objectValue?["sub"], .string("alice"))
         // …and the reason when it refuses.
-        let wrongAudience = try runTool(tool, ["verify", "--keys", keysPath, "--aud", "reports", token])
+        let wrongAudience = try TestSupport.run(tool, ["verify", "--keys", keysPath, "--aud", "reports", token])
         XCTAssertEqual(wrongAudience.status, 1)
         XCTAssertTrue(wrongAudience.stderr.hasPrefix("invalid_credentials: wrong audience"), wrongAudience.stderr)
         let rotated = try setUpKeys([old])
-        let unknown = try runTool(tool, ["verify", "--keys", rotated, "--aud", "billing", token])
+        let unknown = try TestSupport.run(tool, ["verify", "--keys", rotated, "--aud", "billing", token])
         XCTAssertEqual(unknown.status, 1)
         XCTAssertTrue(unknown.stderr.hasPrefix("invalid_credentials: no key for the token's kid"), unknown.stderr)
         XCTAssertFalse(unknown.stderr.contains(token), "the token is never echoed")
@@ -110,14 +111,14 @@ final class TokenToolTests: XCTestCase {
             return XCTFail("\(tool) is missing: build it with `swift build --product portcullis-token`")
         }
         let keysPath = try setUpKeys([randomKey(kid: "a"), randomKey(kid: "b")])
-        let noKid = try runTool(tool, ["issue", "--keys", keysPath, "--sub", "alice"])
+        let noKid = try TestSupport.run(tool, ["issue", "--keys", keysPath, "--sub", "alice"])
         XCTAssertNotEqual(noKid.status, 0)
         XCTAssertTrue(noKid.stderr.contains("--kid"), noKid.stderr)
-        XCTAssertNotEqual(try runTool(tool, ["issue", "--keys", keysPath, "--kid", "a", "--sub", "alice", "--ttl", "soon"]).status, 0)
-        XCTAssertNotEqual(try runTool(tool, ["issue", "--keys", keysPath, "--kid", "a", "--sub", "alice", "--claim", "exp=1"]).status, 0)
-        XCTAssertNotEqual(try runTool(tool, ["issue", "--keys", "/nonexistent", "--sub", "alice"]).status, 0)
+        XCTAssertNotEqual(try TestSupport.run(tool, ["issue", "--keys", keysPath, "--kid", "a", "--sub", "alice", "--ttl", "soon"]).status, 0)
+        XCTAssertNotEqual(try TestSupport.run(tool, ["issue", "--keys", keysPath, "--kid", "a", "--sub", "alice", "--claim", "exp=1"]).status, 0)
+        XCTAssertNotEqual(try TestSupport.run(tool, ["issue", "--keys", "/nonexistent", "--sub", "alice"]).status, 0)
         let expired = TokenIssuer.issue(claims: ["sub": .string("a"), "exp": .number(1000)], key: try KeySet(contentsOf: keysPath).keys[0])
-        let refused = try runTool(tool, ["verify", "--keys", keysPath, expired])
+        let refused = try TestSupport.run(tool, ["verify", "--keys", keysPath, expired])
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.hasPrefix("expired_credentials"), refused.stderr)
     }

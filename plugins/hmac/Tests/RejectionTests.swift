@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HmacPlugin
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// Every way a token is refused, each with its reason code.

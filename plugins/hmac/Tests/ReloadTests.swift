@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 @testable import HmacPlugin
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// Key rotation and revocation without a restart: files re-read on change, bad files ignored.
@@ -14,28 +15,28 @@ final class ReloadTests: XCTestCase {
     }
 
     func testRotatedKeyFileIsPickedUp() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let path = directory.appendingPathComponent("keys.jwks")
         let old = randomKey(kid: "2026-10"), new = randomKey(kid: "2026-11")
-        try replaceAtomically(path, with: jwks([old]))
+        try TestSupport.replaceAtomically(path, with: jwks([old]))
         let log = LogRecorder()
         let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: log.record) { try KeySet(contentsOf: $0) }
         XCTAssertNoThrow(try verifier.verify(token(old), keys: keys.current(), now: now).get())
         XCTAssertEqual(verifier.verify(token(new), keys: keys.current(), now: now), .failure(.unknownKey))
 
         // Rotation step 1: add the new key next to the old one.
-        try replaceAtomically(path, with: jwks([old, new]))
+        try TestSupport.replaceAtomically(path, with: jwks([old, new]))
         XCTAssertNoThrow(try verifier.verify(token(new), keys: keys.current(), now: now).get())
         XCTAssertNoThrow(try verifier.verify(token(old), keys: keys.current(), now: now).get())
         // Step 2: retire the old key.
-        try replaceAtomically(path, with: jwks([new]))
+        try TestSupport.replaceAtomically(path, with: jwks([new]))
         XCTAssertEqual(verifier.verify(token(old), keys: keys.current(), now: now), .failure(.unknownKey))
         XCTAssertNoThrow(try verifier.verify(token(new), keys: keys.current(), now: now).get())
         XCTAssertEqual(log.all.filter { $0.hasPrefix("reloaded keys") }.count, 2)
     }
 
     func testAnEditInPlaceIsPickedUp() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let path = directory.appendingPathComponent("keys.jwks")
         let first = randomKey(kid: "a"), second = randomKey(kid: "b")
         try Data(jwks([first]).utf8).write(to: path)
@@ -48,17 +49,17 @@ final class ReloadTests: XCTestCase {
     }
 
     func testABadFileKeepsTheOldKeysAndIsLoggedWithoutSecrets() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let path = directory.appendingPathComponent("keys.jwks")
         let good = randomKey(kid: "good")
-        try replaceAtomically(path, with: jwks([good]))
+        try TestSupport.replaceAtomically(path, with: jwks([good]))
         let log = LogRecorder()
         let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: log.record) { try KeySet(contentsOf: $0) }
 
         let shortSecret = TokenIssuer.encode([UInt8](repeating: 0x5A, count: 16))
-        try replaceAtomically(path, with: #"{"keys":[{"kty":"oct","kid":"weak","alg":"HS256","k":"\#(shortSecret)"}]}"#)
+        try TestSupport.replaceAtomically(path, with: #"{"keys":[{"kty":"oct","kid":"weak","alg":"HS256","k":"\#(shortSecret)"}]}"#)
         XCTAssertNoThrow(try verifier.verify(token(good), keys: keys.current(), now: now).get())
-        try replaceAtomically(path, with: "{ not json")
+        try TestSupport.replaceAtomically(path, with: "{ not json")
         XCTAssertNoThrow(try verifier.verify(token(good), keys: keys.current(), now: now).get())
         try FileManager.default.removeItem(at: path)
         XCTAssertNoThrow(try verifier.verify(token(good), keys: keys.current(), now: now).get())
@@ -72,44 +73,44 @@ final class ReloadTests: XCTestCase {
     }
 
     func testTheIntervalLimitsHowOftenTheFileIsChecked() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let path = directory.appendingPathComponent("keys.jwks")
         let first = randomKey(kid: "a"), second = randomKey(kid: "b")
-        try replaceAtomically(path, with: jwks([first]))
+        try TestSupport.replaceAtomically(path, with: jwks([first]))
         let keys = try WatchedFile(path: path.path, what: "keys", interval: 3600, log: { _, _ in }) { try KeySet(contentsOf: $0) }
-        try replaceAtomically(path, with: jwks([second]))
+        try TestSupport.replaceAtomically(path, with: jwks([second]))
         XCTAssertEqual(keys.current().keys.map(\.kid), ["a"], "not checked again within the interval")
         keys.reloadIfChanged()
         XCTAssertEqual(keys.current().keys.map(\.kid), ["b"])
     }
 
     func testRevocationFileIsReloaded() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let path = directory.appendingPathComponent("revoked")
         let key = randomKey(kid: "k")
         let keys = try KeySet(keys: [key])
-        try replaceAtomically(path, with: "# nothing revoked yet\n")
+        try TestSupport.replaceAtomically(path, with: "# nothing revoked yet\n")
         let revoked = try WatchedFile(path: path.path, what: "revoked jti list", interval: 0, log: { _, _ in }) { try RevocationList(contentsOf: $0) }
         XCTAssertNoThrow(try verifier.verify(token(key, jti: "leaked"), keys: keys, revoked: revoked.current(), now: now).get())
-        try replaceAtomically(path, with: "leaked\n")
+        try TestSupport.replaceAtomically(path, with: "leaked\n")
         XCTAssertEqual(verifier.verify(token(key, jti: "leaked"), keys: keys, revoked: revoked.current(), now: now), .failure(.revoked))
-        try replaceAtomically(path, with: "bad jti with spaces\n")
+        try TestSupport.replaceAtomically(path, with: "bad jti with spaces\n")
         XCTAssertEqual(verifier.verify(token(key, jti: "leaked"), keys: keys, revoked: revoked.current(), now: now), .failure(.revoked),
                        "a bad revocation file keeps the previous list")
     }
 
     func testConcurrentChecksDuringRotation() throws {
-        let directory = try makeTemporaryDirectory(self)
+        let directory = try TestSupport.temporaryDirectoryURL(self)
         let path = directory.appendingPathComponent("keys.jwks")
         let stable = randomKey(kid: "stable")
-        try replaceAtomically(path, with: jwks([stable]))
+        try TestSupport.replaceAtomically(path, with: jwks([stable]))
         let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: { _, _ in }) { try KeySet(contentsOf: $0) }
         let stableToken = token(stable)
         let failures = Mutex(0)
         let verifier = self.verifier
         let now = self.now
         DispatchQueue.concurrentPerform(iterations: 400) { index in
-            if index % 50 == 0 { try? replaceAtomically(path, with: jwks([stable, randomKey(kid: "extra-\(index)")])) }
+            if index % 50 == 0 { try? TestSupport.replaceAtomically(path, with: jwks([stable, randomKey(kid: "extra-\(index)")])) }
             if case .failure = verifier.verify(stableToken, keys: keys.current(), now: now) { failures.withLock { $0 += 1 } }
         }
         XCTAssertEqual(failures.withLock { $0 }, 0)

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import PortcullisPluginKit
 import Synchronization
+import PortcullisTestSupport
 import XCTest
 
 /// The SDK's reload-on-change facility (`FileStamp`, `FileSnapshot`, `WatchedFile`) that the
@@ -36,13 +37,13 @@ final class WatchedFileTests: XCTestCase {
     }
 
     func file(_ text: String, name: String = "value") throws -> String {
-        let url = try makeTemporaryDirectory(self).appendingPathComponent(name)
+        let url = try TestSupport.temporaryDirectoryURL(self).appendingPathComponent(name)
         try Data(text.utf8).write(to: url)
         return url.path
     }
 
     func replace(_ path: String, with text: String) throws {
-        try replaceAtomically(URL(fileURLWithPath: path), with: text)
+        try TestSupport.replaceAtomically(URL(fileURLWithPath: path), with: text)
     }
 
     func watch(_ path: String, interval: Duration = .zero, maximumSize: Int = FileSnapshot.defaultMaximumSize, reports: Reports) throws -> WatchedFile<Int> {
@@ -90,12 +91,12 @@ final class WatchedFileTests: XCTestCase {
     }
 
     func testReadErrorsNameTheFileAndTheCause() throws {
-        let missing = try makeTemporaryDirectory(self).appendingPathComponent("missing").path
+        let missing = try TestSupport.temporaryDirectoryURL(self).appendingPathComponent("missing").path
         XCTAssertThrowsError(try FileSnapshot.read(missing)) { error in
             XCTAssertEqual(error as? FileReadError, FileReadError(path: missing, step: .open, reason: "No such file or directory"))
             XCTAssertEqual("\(error)", "\(missing): cannot open: No such file or directory")
         }
-        let directory = try makeTemporaryDirectory(self).path
+        let directory = try TestSupport.temporaryDirectoryURL(self).path
         XCTAssertThrowsError(try FileSnapshot.read(directory)) { error in
             XCTAssertEqual("\(error)", "\(directory): not a regular file")
         }
@@ -112,7 +113,7 @@ final class WatchedFileTests: XCTestCase {
     // MARK: WatchedFile
 
     func testTheFirstLoadThrows() throws {
-        let missing = try makeTemporaryDirectory(self).appendingPathComponent("missing").path
+        let missing = try TestSupport.temporaryDirectoryURL(self).appendingPathComponent("missing").path
         XCTAssertThrowsError(try watch(missing, reports: Reports())) { XCTAssertTrue($0 is FileReadError, "\($0)") }
         let bad = try file("seven\n")
         XCTAssertThrowsError(try watch(bad, reports: Reports())) { XCTAssertEqual("\($0)", "\(bad): not a number") }
@@ -270,7 +271,7 @@ final class WatchedFileTests: XCTestCase {
         let wrong = Mutex(0)
         let url = URL(fileURLWithPath: path)
         DispatchQueue.concurrentPerform(iterations: 400) { index in
-            if index % 40 == 0 { try? replaceAtomically(url, with: "\(index)\n\(index)\n") }
+            if index % 40 == 0 { try? TestSupport.replaceAtomically(url, with: "\(index)\n\(index)\n") }
             let value = watched.current()
             if value.count == 2, value[0] != value[1] { wrong.withLock { $0 += 1 } }
         }

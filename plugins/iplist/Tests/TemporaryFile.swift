@@ -1,4 +1,5 @@
 import Foundation
+import PortcullisTestSupport
 
 /// A file in a fresh temporary directory, removed when the test ends.
 final class TemporaryFile: Sendable {
@@ -14,9 +15,7 @@ final class TemporaryFile: Sendable {
 
     /// Replaces the file as deploy tools do: write a new file, rename it over the old one.
     func replace(with contents: String) throws {
-        let staging = directory.appendingPathComponent("staging.tmp").path
-        try contents.write(toFile: staging, atomically: false, encoding: .utf8)
-        guard rename(staging, path) == 0 else { throw CocoaError(.fileWriteUnknown) }
+        try TestSupport.replaceAtomically(URL(fileURLWithPath: path), with: contents)
     }
 
     /// Rewrites the file in place (same inode), as an editor might.

@@ -1,6 +1,7 @@
 import Foundation
 import Portcullis
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// The real `libportcullis-pam.so`, loaded by the host's loader and driven through a stack:
@@ -21,7 +22,7 @@ final class PamLoaderTests: XCTestCase {
     override func tearDown() { fixture = nil }
 
     func gatekeeper(service: String = "api", extra: String = "") throws -> Gatekeeper {
-        try Gatekeeper(configuration: Configuration(parsing: """
+        try TestSupport.gatekeeper("""
             [[stack.default]]
             plugin = "pam"
             control = "required"
@@ -29,14 +30,13 @@ final class PamLoaderTests: XCTestCase {
             confdir = "\(fixture.directory)"
             realm = "api"
             \(extra)
-            """, file: "test.toml"))
+            """)
     }
 
     func request(_ authorization: String?, from peer: String = "192.0.2.7") -> AuthRequest {
         AuthRequest(headers: authorization.map { [("Authorization", $0)] } ?? [], peer: IPAddress(peer))
     }
 
-    func basic(_ user: String, _ password: String) -> String { basic(Array("\(user):\(password)".utf8)) }
     func basic(_ bytes: [UInt8]) -> String { "Basic " + Data(bytes).base64EncodedString() }
 
     let challenge = #"Basic realm="api", charset="UTF-8""#
@@ -51,7 +51,7 @@ final class PamLoaderTests: XCTestCase {
     }
 
     func testAllowCarriesPrincipalAndAttributes() throws {
-        let outcome = try gatekeeper().evaluate(request(basic("root", "r00t-matrix")))
+        let outcome = try gatekeeper().evaluate(request(String.basic("root", "r00t-matrix")))
         XCTAssertEqual(outcome.decision, .allow, "\(outcome.trace)")
         XCTAssertEqual(outcome.status, 200)
         XCTAssertEqual(outcome.principal, "root")
@@ -60,7 +60,7 @@ final class PamLoaderTests: XCTestCase {
     }
 
     func testWrongPasswordIs401WithTheChallenge() throws {
-        let outcome = try gatekeeper().evaluate(request(basic("alice", "wrong")))
+        let outcome = try gatekeeper().evaluate(request(String.basic("alice", "wrong")))
         XCTAssertEqual(outcome.decision, .deny)
         XCTAssertEqual(outcome.reason, .invalidCredentials)
         XCTAssertEqual(outcome.status, 401)
@@ -87,13 +87,13 @@ final class PamLoaderTests: XCTestCase {
 
     func testClientAddressBecomesRHOST() throws {
         let gatekeeper = try gatekeeper(service: "fromhost")
-        XCTAssertEqual(gatekeeper.evaluate(request(basic("root", "r00t-matrix"), from: "192.0.2.7")).decision, .allow)
-        XCTAssertEqual(gatekeeper.evaluate(request(basic("root", "r00t-matrix"), from: "::ffff:192.0.2.7")).decision, .allow)
-        XCTAssertEqual(gatekeeper.evaluate(request(basic("root", "r00t-matrix"), from: "192.0.2.8")).reason, .invalidCredentials)
+        XCTAssertEqual(gatekeeper.evaluate(request(String.basic("root", "r00t-matrix"), from: "192.0.2.7")).decision, .allow)
+        XCTAssertEqual(gatekeeper.evaluate(request(String.basic("root", "r00t-matrix"), from: "::ffff:192.0.2.7")).decision, .allow)
+        XCTAssertEqual(gatekeeper.evaluate(request(String.basic("root", "r00t-matrix"), from: "192.0.2.8")).reason, .invalidCredentials)
     }
 
     func testFailDelayReachesTheOutcome() throws {
-        let outcome = try gatekeeper(service: "delayed").evaluate(request(basic("root", "nope")))
+        let outcome = try gatekeeper(service: "delayed").evaluate(request(String.basic("root", "nope")))
         XCTAssertEqual(outcome.reason, .invalidCredentials)
         XCTAssertGreaterThanOrEqual(outcome.failDelay, .milliseconds(500))
         XCTAssertLessThanOrEqual(outcome.failDelay, .milliseconds(1500))
@@ -111,7 +111,7 @@ final class PamLoaderTests: XCTestCase {
 
     func testConcurrentChecksThroughTheLoader() throws {
         let gatekeeper = try gatekeeper(extra: "max_concurrent = 64")
-        let right = request(basic("alice", "correct horse")), wrong = request(basic("alice", "x"))
+        let right = request(String.basic("alice", "correct horse")), wrong = request(String.basic("alice", "x"))
         let outcomes = runConcurrently(count: 200) { index in
             gatekeeper.evaluate(index.isMultiple(of: 2) ? right : wrong).decision == (index.isMultiple(of: 2) ? .allow : .deny)
         }

@@ -1,6 +1,7 @@
 import Foundation
 import PamPlugin
 import PortcullisPluginKit
+import PortcullisTestSupport
 import XCTest
 
 /// A real system account checked through pam_unix.so (reading /etc/shadow as root), in a
@@ -99,22 +100,10 @@ final class PamUnixTests: XCTestCase {
     /// Runs a system tool; throws with its output when it fails.
     @discardableResult
     func run(_ tool: String, _ arguments: String..., input: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError(description: "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+        let result = try TestSupport.run(tool, arguments, input: Array((input ?? "").utf8))
+        guard result.status == 0 else {
+            throw FixtureError(description: "\(tool) \(arguments.joined(separator: " ")) exited \(result.status): \(result.output)")
         }
-        return text
+        return result.stdout
     }
 }

@@ -87,7 +87,8 @@ final class TokenToolTests: XCTestCase {
         XCTAssertEqual(verified.kid, "2026-11")
         XCTAssertEqual(verified.algorithm, .hs512)
         XCTAssertEqual(verified.attributes, [Attribute("role", "admin"), Attribute("team", "a=b")])
-        XCTAssertTrue((899...900).contains(verified.remainingLifetime), "\(verified.remainingLifetime)")
+        // --ttl 15m, issued moments ago: a loaded machine may take seconds to get here.
+        XCTAssertTrue((840...900).contains(verified.remainingLifetime), "\(verified.remainingLifetime)")
         XCTAssertNotNil(verified.claims["jti"]?.stringValue)
 
         // The tool's own verify prints the claims…

@@ -2,6 +2,10 @@ import ArgumentParser
 import Portcullis
 import PortcullisNetwork
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `portcullis check`: runs one request through a stack and explains the outcome, as
 /// pamtester does for PAM.
 struct CheckCommand: ParsableCommand {
@@ -29,6 +33,10 @@ struct CheckCommand: ParsableCommand {
     @Option(name: .customLong("header"), help: "A request header, 'Name: value' (repeatable).")
     var headers: [String] = []
 
+    @Option(name: .customLong("headers-from"),
+            help: "Read more headers from a file ('-' = standard input), one 'Name: value' per line: keeps credentials out of ps and shell history.")
+    var headersFrom: String?
+
     @Option(name: .long, help: "The direct peer address.")
     var peer = "127.0.0.1"
 
@@ -39,10 +47,15 @@ struct CheckCommand: ParsableCommand {
         guard let peerAddress = IPAddress(peer) else {
             throw ValidationError("--peer '\(peer)' is not an IP address")
         }
+        var lines = headers
+        if let headersFrom {
+            guard let read = Self.lines(of: headersFrom) else { throw ValidationError("--headers-from: cannot read \(headersFrom)") }
+            lines += read.filter { !$0.isEmpty }
+        }
         var parsedHeaders: [HTTPHeader] = []
-        for header in headers {
+        for header in lines {
             guard let colon = header.firstIndex(of: ":"), colon != header.startIndex else {
-                throw ValidationError("--header must be 'Name: value'")
+                throw ValidationError("headers must be 'Name: value'")
             }
             let value = header[header.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
             parsedHeaders.append(HTTPHeader(String(header[..<colon]), String(value)))
@@ -67,5 +80,25 @@ struct CheckCommand: ParsableCommand {
         let response = gatekeeper.response(for: outcome)
         print(json ? OutcomeReport.json(outcome, response) : OutcomeReport.text(outcome, response))
         if !outcome.isAllowed { throw ExitCode(1) }
+    }
+
+    /// The lines of `path` (`-`: standard input), without line ends; nil when unreadable.
+    static func lines(of path: String) -> [String]? {
+        var lines: [String] = []
+        if path == "-" {
+            while let line = readLine(strippingNewline: true) { lines.append(line) }
+            return lines
+        }
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        var capacity = 0
+        defer { free(buffer) }
+        while getline(&buffer, &capacity, file) >= 0, let buffer {
+            var line = String(cString: buffer)
+            while line.last?.isNewline == true { line.removeLast() }
+            lines.append(line)
+        }
+        return lines
     }
 }

@@ -74,6 +74,21 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Credentials can come from standard input or a file, out of ps and shell history.
+    func testHeadersFromStandardInputAndFile() throws {
+        let header = "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n"
+        let piped = try TestSupport.run(portcullis, ["check", "--config", demo, "--headers-from", "-", "--json"], input: Array(header.utf8))
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertTrue(piped.stdout.contains(#""principal":"alice""#), piped.stdout)
+
+        let directory = try TestSupport.temporaryDirectory(self)
+        try "X-Forwarded-For: 192.0.2.7\n\n\(header)".write(toFile: directory + "/headers", atomically: true, encoding: .utf8)
+        let fromFile = try run(["check", "--config", demo, "--headers-from", directory + "/headers"])
+        XCTAssertEqual(fromFile.status, 1)
+        XCTAssertTrue(fromFile.stdout.hasPrefix("stack default: DENY ip_not_allowed"), fromFile.stdout)
+        XCTAssertEqual(try run(["check", "--config", demo, "--headers-from", directory + "/missing"]).status, 2)
+    }
+
     func testPluginsListsVersionsAndABI() throws {
         let result = try run(["plugins", "--config", demo])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -16,7 +16,7 @@ final class PamConversation {
     /// NUL-terminated copies: PAM only takes C strings.
     private let user: [CChar]
     private var password: [CChar]
-    private let passwordBytes: [UInt8]
+    private var passwordBytes: [UInt8]
     private(set) var messages: [String] = []
     /// What the modules asked for with `pam_fail_delay`, after libpam's randomization.
     private(set) var failDelayMicroseconds: UInt32 = 0
@@ -28,9 +28,11 @@ final class PamConversation {
         self.passwordBytes = password
     }
 
-    /// Overwrites our copy of the password once the transaction is over (PAM wipes its own).
+    /// Overwrites our copies of the password once the transaction is over (PAM wipes its own).
+    /// Best effort: Swift may have made other copies, which the host's memory handling bounds.
     func erase() {
         password.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        passwordBytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
     func answer(_ style: Int32) -> UnsafeMutablePointer<CChar>? {

@@ -69,21 +69,49 @@ public final class Gatekeeper: Sendable {
                 stack: name, client: prepared.client, clientSource: prepared.clientSource, credential: prepared.credential.summary,
                 note: "no stack named '\(name)'", failDelay: .zero, cacheTTL: nil)
         }
-        var outcome = stack.evaluate(prepared)
-        if let reason = outcome.reason {
-            outcome.status = configuration.responsePolicy.status(for: reason, challenges: outcome.challenges)
-        }
-        return outcome
+        return mapped(stack.evaluate(prepared))
     }
 
-    /// Decides `request` only if no blocking plugin has to be called for it (every blocking entry
-    /// reached is answered by the cache); nil otherwise. Safe to call on an event loop; a way in
-    /// tries this first for a blocking stack and sends only the misses to its pool.
-    public func evaluateWithoutBlocking(_ request: AuthRequest, stack name: String = "default") -> Outcome? {
-        guard let stack = stacks[name] else { return evaluate(request, stack: name) }
-        guard cache != nil else { return nil }
+    /// A decision that needs a blocking plugin: finish it off the event loop with ``finish(_:)``.
+    /// It carries what the non-blocking attempt already answered, so no plugin runs twice.
+    public struct Pending: Sendable {
+        let stack: Stack
+        let request: PreparedRequest
+        let answered: Stack.Answered
+    }
+
+    public enum Attempt: Sendable {
+        case decided(Outcome)
+        case needsBlocking(Pending)
+
+        /// The outcome when no blocking plugin had to be called.
+        public var outcome: Outcome? {
+            if case .decided(let outcome) = self { return outcome }
+            return nil
+        }
+    }
+
+    /// Decides `request` if no blocking plugin has to be called for it (every blocking entry
+    /// reached is answered by the cache); otherwise returns the work left. Safe on an event loop:
+    /// it calls only non-blocking plugins. A way in tries this first for a blocking stack and
+    /// sends only the rest to its pool.
+    public func evaluateWithoutBlocking(_ request: AuthRequest, stack name: String = "default") -> Attempt {
+        guard let stack = stacks[name] else { return .decided(evaluate(request, stack: name)) }
         let prepared = PreparedRequest(request, resolver: configuration.resolver)
-        guard var outcome = stack.evaluateFromCache(prepared) else { return nil }
+        switch stack.evaluateWithoutBlocking(prepared) {
+        case .decided(let outcome): return .decided(mapped(outcome))
+        case .needsBlocking(let answered): return .needsBlocking(Pending(stack: stack, request: prepared, answered: answered))
+        }
+    }
+
+    /// Finishes a decision that needs a blocking plugin. Blocks: call it on a pool.
+    public func finish(_ pending: Pending) -> Outcome {
+        mapped(pending.stack.evaluate(pending.request, answered: pending.answered))
+    }
+
+    /// Sets the status the policy gives the outcome's reason.
+    private func mapped(_ outcome: Outcome) -> Outcome {
+        var outcome = outcome
         if let reason = outcome.reason {
             outcome.status = configuration.responsePolicy.status(for: reason, challenges: outcome.challenges)
         }

@@ -32,11 +32,11 @@ public final class AuthEvaluator: Sendable {
         let started = ContinuousClock.now
         var outcome: Outcome
         if gatekeeper.stack(named: name)?.isBlocking == true {
-            // Cache hits need no thread: answer them here; only misses take a pool slot.
-            if let cached = gatekeeper.evaluateWithoutBlocking(request, stack: name) {
-                outcome = cached
-            } else {
-                outcome = await runOnPool(request, stack: name, gatekeeper: gatekeeper)
+            // Cache hits and non-blocking entries need no thread: answer them here; only the rest
+            // takes a pool slot, starting where this attempt stopped.
+            switch gatekeeper.evaluateWithoutBlocking(request, stack: name) {
+            case .decided(let decided): outcome = decided
+            case .needsBlocking(let pending): outcome = await runOnPool(pending, stack: name, gatekeeper: gatekeeper)
             }
         } else {
             outcome = gatekeeper.evaluate(request, stack: name)
@@ -50,9 +50,9 @@ public final class AuthEvaluator: Sendable {
         return Decision(outcome: outcome, gatekeeper: gatekeeper)
     }
 
-    private func runOnPool(_ request: AuthRequest, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
+    private func runOnPool(_ pending: Gatekeeper.Pending, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
         do {
-            return try await pool.run { gatekeeper.evaluate(request, stack: name) }
+            return try await pool.run { gatekeeper.finish(pending) }
         } catch .full {
             return .hostFailure(.backendUnavailable, stack: name, note: "the blocking pool is full", policy: gatekeeper.configuration.responsePolicy)
         } catch {

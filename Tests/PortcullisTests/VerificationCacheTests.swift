@@ -233,16 +233,49 @@ final class VerificationCacheTests: XCTestCase {
         let fixture = try Self.countingPlugin(self, blocking: true)
         let gatekeeper = try gatekeeper(fixture)
         XCTAssertTrue(gatekeeper.stack(named: "default")?.isBlocking == true)
-        XCTAssertNil(gatekeeper.evaluateWithoutBlocking(request("alice", "right")))
+        XCTAssertNil(gatekeeper.evaluateWithoutBlocking(request("alice", "right")).outcome)
         XCTAssertEqual(fixture.calls, 0, "a probe never calls a blocking plugin")
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "right")).decision, .allow)
-        let cached = try XCTUnwrap(gatekeeper.evaluateWithoutBlocking(request("alice", "right")))
+        let cached = try XCTUnwrap(gatekeeper.evaluateWithoutBlocking(request("alice", "right")).outcome)
         XCTAssertEqual(cached.principal, "alice")
         XCTAssertEqual(cached.trace.first?.cached, true)
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "wrong")).status, 401)
-        XCTAssertEqual(gatekeeper.evaluateWithoutBlocking(request("alice", "wrong"))?.status, 401, "statuses are mapped as in evaluate")
+        XCTAssertEqual(gatekeeper.evaluateWithoutBlocking(request("alice", "wrong")).outcome?.status, 401, "statuses are mapped as in evaluate")
         XCTAssertEqual(fixture.calls, 2)
         XCTAssertEqual(gatekeeper.cache?.statistics.misses, 2, "the probe's misses are not counted twice")
+    }
+
+    /// The non-blocking entries a first attempt ran are not run again when the blocking rest
+    /// finishes on the pool: one request, one call per plugin.
+    func testNoPluginRunsTwiceWhenTheBlockingRestFinishesOnThePool() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        try TestSupport.compileCountingPlugin(into: directory, name: "inline", blocking: false)
+        try TestSupport.compileCountingPlugin(into: directory, name: "slow", blocking: true)
+        let gatekeeper = try TestSupport.gatekeeper("""
+            plugin_dir = "\(directory)"
+            [cache]
+            enabled = false
+            [[stack.default]]
+            plugin = "inline"
+            control = "required"
+            count_file = "\(directory)/inline-calls"
+            password = "right"
+            [[stack.default]]
+            plugin = "slow"
+            control = "required"
+            count_file = "\(directory)/slow-calls"
+            password = "right"
+            """)
+        guard case .needsBlocking(let pending) = gatekeeper.evaluateWithoutBlocking(request("alice", "right")) else {
+            return XCTFail("a blocking entry without a cached answer needs the pool")
+        }
+        XCTAssertEqual(TestSupport.countedCalls(directory + "/inline-calls"), 1)
+        XCTAssertEqual(TestSupport.countedCalls(directory + "/slow-calls"), 0)
+        let outcome = gatekeeper.finish(pending)
+        XCTAssertEqual(outcome.decision, .allow)
+        XCTAssertEqual(outcome.trace.count, 2)
+        XCTAssertEqual(TestSupport.countedCalls(directory + "/inline-calls"), 1, "not called again on the pool")
+        XCTAssertEqual(TestSupport.countedCalls(directory + "/slow-calls"), 1)
     }
 
     func testKeysDependOnEveryInput() {

@@ -24,19 +24,35 @@ public final class Stack: Sendable {
     /// Whether any entry may block: such stacks run off the event loop.
     public var isBlocking: Bool { entries.contains { $0.plugin.isBlocking } }
 
-    /// Runs the request through every entry the controls reach, then decides.
-    func evaluate(_ request: PreparedRequest) -> Outcome {
-        run(request, cachedOnly: false) ?? Outcome.hostFailure(.pluginError, stack: name, note: "the stack did not run", policy: ResponsePolicy())
+    /// The answers a non-blocking attempt got before it reached a blocking entry it could not
+    /// answer from the cache. The evaluation that follows on the pool starts from them, so no
+    /// plugin is called twice for one request.
+    struct Answered: Sendable {
+        var answers: [(answer: PluginAnswer, cached: Bool, elapsed: Duration)] = []
     }
 
-    /// Decides without blocking: nil as soon as a blocking entry would have to be called because
-    /// its answer is not in the cache. Lets a way in answer cache hits on the event loop and send
-    /// only real work to the blocking pool.
-    func evaluateFromCache(_ request: PreparedRequest) -> Outcome? {
-        run(request, cachedOnly: true)
+    /// Runs the request through every entry the controls reach, then decides. `answered` holds
+    /// the answers of a non-blocking attempt for the first entries.
+    func evaluate(_ request: PreparedRequest, answered: Answered = Answered()) -> Outcome {
+        run(request, cachedOnly: false, replay: answered).outcome
+            ?? Outcome.hostFailure(.pluginError, stack: name, note: "the stack did not run", policy: ResponsePolicy())
     }
 
-    private func run(_ request: PreparedRequest, cachedOnly: Bool) -> Outcome? {
+    /// Decides without blocking, or returns what it answered so far as soon as a blocking entry
+    /// would have to be called because its answer is not in the cache. Lets a way in answer cache
+    /// hits on the event loop and send only real work to the blocking pool.
+    func evaluateWithoutBlocking(_ request: PreparedRequest) -> Attempt {
+        let (outcome, answered) = run(request, cachedOnly: true, replay: Answered())
+        return outcome.map(Attempt.decided) ?? .needsBlocking(answered)
+    }
+
+    enum Attempt: Sendable {
+        case decided(Outcome)
+        case needsBlocking(Answered)
+    }
+
+    private func run(_ request: PreparedRequest, cachedOnly: Bool, replay: Answered) -> (outcome: Outcome?, answered: Answered) {
+        var answered = Answered()
         var dispatch = Dispatch()
         var incomplete = false
         var trace: [TraceStep] = []
@@ -46,12 +62,18 @@ public final class Stack: Sendable {
 
         request.withCRequest(stack: name) { cRequest in
             for (index, entry) in entries.enumerated() {
-                let started = ContinuousClock.now
-                guard let (answer, cached) = check(entry, index: index, request, cRequest, cachedOnly: cachedOnly) else {
-                    incomplete = true
-                    break
+                let answer: PluginAnswer, cached: Bool, elapsed: Duration
+                if index < replay.answers.count {
+                    (answer, cached, elapsed) = replay.answers[index]
+                } else {
+                    let started = ContinuousClock.now
+                    guard let checked = check(entry, index: index, request, cRequest, cachedOnly: cachedOnly) else {
+                        incomplete = true
+                        break
+                    }
+                    (answer, cached, elapsed) = (checked.0, checked.cached, ContinuousClock.now - started)
                 }
-                let elapsed = ContinuousClock.now - started
+                answered.answers.append((answer, cached, elapsed))
                 let result = StepResult(answer)
                 let action = result.verdict.map(entry.control.action) ?? .bad
 
@@ -69,19 +91,20 @@ public final class Stack: Sendable {
             }
         }
 
-        if incomplete { return nil }
+        if incomplete { return (nil, answered) }
         let (allowed, decidedReason) = dispatch.decision
         var note: String? = nil
         var reason = decidedReason
         if !allowed, reason == nil {
             (reason, note) = Self.undecidedReason(request.credential, challenges: challenges, ignored: dispatch.ignoredFailures)
         }
-        return Outcome(
+        let outcome = Outcome(
             decision: allowed ? .allow : .deny, reason: allowed ? nil : reason, status: allowed ? 200 : 401,
             principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
             challenges: challenges, trace: trace, stack: name, client: request.client, clientSource: request.clientSource,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
             cacheTTL: allowed ? cacheTTL : nil)
+        return (outcome, answered)
     }
 
     /// One entry's answer: from the cache when the plugin is cacheable and the answer is there,

@@ -31,7 +31,7 @@ public final class Gatekeeper: Sendable {
                     pluginLogger[metadataKey: "plugin"] = "\(entry.plugin)"
                     pluginLogger[metadataKey: "entry"] = "\(entry.key)"
                     let instance = try PluginInstance(library: library, arguments: entry.arguments, logger: pluginLogger)
-                    entries.append(Stack.Entry(instance: instance, control: entry.control))
+                    entries.append(Stack.Entry(instance: instance, control: entry.control, anonymous: entry.anonymous))
                 } catch {
                     throw ConfigError(file: configuration.file, line: entry.line, key: entry.key, message: error.description)
                 }
@@ -59,9 +59,20 @@ public final class Gatekeeper: Sendable {
         return configuration.stacks.flatMap { stacks[$0.name]?.entries.map(\.plugin) ?? [] }.filter { seen.insert($0.path).inserted }
     }
 
-    /// Decides `request` with the stack `stack`. Synchronous: call it off the event loop when
+    /// Decides `request` with the stack `stack`, then tells the stack's observing plugins how it
+    /// ended (ABI 1.1 `observe`) before it returns. Synchronous: call it off the event loop when
     /// `stack(named:)?.isBlocking` is true. An unknown stack is a deny (fail closed).
+    ///
+    /// The ways in that answer first and observe afterwards use ``evaluateWithoutBlocking(_:stack:)``
+    /// and ``finish(_:)``, then deliver ``Outcome/observation`` themselves.
     public func evaluate(_ request: AuthRequest, stack name: String = "default") -> Outcome {
+        let outcome = decide(request, stack: name)
+        outcome.observation?.deliver()
+        return outcome
+    }
+
+    /// Decides without telling the observers.
+    func decide(_ request: AuthRequest, stack name: String) -> Outcome {
         let prepared = PreparedRequest(request, resolver: configuration.resolver)
         guard let stack = stacks[name] else {
             return Outcome(
@@ -69,7 +80,7 @@ public final class Gatekeeper: Sendable {
                 stack: name, client: prepared.client, clientSource: prepared.clientSource, credential: prepared.credential.summary,
                 note: "no stack named '\(name)'", failDelay: .zero, cacheTTL: nil)
         }
-        return mapped(stack.evaluate(prepared))
+        return mapped(stack.evaluate(prepared), stack: stack, request: prepared)
     }
 
     /// A decision that needs a blocking plugin: finish it off the event loop with ``finish(_:)``.
@@ -94,27 +105,29 @@ public final class Gatekeeper: Sendable {
     /// Decides `request` if no blocking plugin has to be called for it (every blocking entry
     /// reached is answered by the cache); otherwise returns the work left. Safe on an event loop:
     /// it calls only non-blocking plugins. A way in tries this first for a blocking stack and
-    /// sends only the rest to its pool.
+    /// sends only the rest to its pool. The observers are not told: deliver ``Outcome/observation``.
     public func evaluateWithoutBlocking(_ request: AuthRequest, stack name: String = "default") -> Attempt {
-        guard let stack = stacks[name] else { return .decided(evaluate(request, stack: name)) }
+        guard let stack = stacks[name] else { return .decided(decide(request, stack: name)) }
         let prepared = PreparedRequest(request, resolver: configuration.resolver)
         switch stack.evaluateWithoutBlocking(prepared) {
-        case .decided(let outcome): return .decided(mapped(outcome))
+        case .decided(let outcome): return .decided(mapped(outcome, stack: stack, request: prepared))
         case .needsBlocking(let answered): return .needsBlocking(Pending(stack: stack, request: prepared, answered: answered))
         }
     }
 
-    /// Finishes a decision that needs a blocking plugin. Blocks: call it on a pool.
+    /// Finishes a decision that needs a blocking plugin. Blocks: call it on a pool. The observers
+    /// are not told: deliver ``Outcome/observation``.
     public func finish(_ pending: Pending) -> Outcome {
-        mapped(pending.stack.evaluate(pending.request, answered: pending.answered))
+        mapped(pending.stack.evaluate(pending.request, answered: pending.answered), stack: pending.stack, request: pending.request)
     }
 
-    /// Sets the status the policy gives the outcome's reason.
-    private func mapped(_ outcome: Outcome) -> Outcome {
+    /// Sets the status the policy gives the outcome's reason, and what the observers will be told.
+    private func mapped(_ outcome: Outcome, stack: Stack, request: PreparedRequest) -> Outcome {
         var outcome = outcome
         if let reason = outcome.reason {
             outcome.status = configuration.responsePolicy.status(for: reason, challenges: outcome.challenges)
         }
+        if stack.observers.any { outcome.observation = Observation(stack: stack, request: request, outcome: outcome) }
         return outcome
     }
 

@@ -27,27 +27,38 @@ public final class AuthEvaluator: Sendable {
         public var response: AuthResponse { gatekeeper.response(for: outcome) }
     }
 
-    public func decide(_ request: AuthRequest, stack name: String) async -> Decision {
-        let gatekeeper = gatekeepers.current
+    /// Decides `request` with `gatekeeper` — the snapshot the caller took once for this request
+    /// (proxy trust, stack lookup and decision all from one configuration); default: the one in
+    /// service now. Observing plugins are told afterwards, off the request's path.
+    public func decide(_ request: AuthRequest, stack name: String, gatekeeper: Gatekeeper? = nil) async -> Decision {
+        let gatekeeper = gatekeeper ?? gatekeepers.current
         let started = ContinuousClock.now
         var outcome: Outcome
-        if gatekeeper.stack(named: name)?.isBlocking == true {
-            // Cache hits and non-blocking entries need no thread: answer them here; only the rest
-            // takes a pool slot, starting where this attempt stopped.
-            switch gatekeeper.evaluateWithoutBlocking(request, stack: name) {
-            case .decided(let decided): outcome = decided
-            case .needsBlocking(let pending): outcome = await runOnPool(pending, stack: name, gatekeeper: gatekeeper)
-            }
-        } else {
-            outcome = gatekeeper.evaluate(request, stack: name)
+        // Cache hits and non-blocking entries need no thread: answer them here; only the rest
+        // takes a pool slot, starting where this attempt stopped.
+        switch gatekeeper.evaluateWithoutBlocking(request, stack: name) {
+        case .decided(let decided): outcome = decided
+        case .needsBlocking(let pending): outcome = await runOnPool(pending, stack: name, gatekeeper: gatekeeper)
         }
         let elapsed = ContinuousClock.now - started
         log(outcome, request: request, elapsed: elapsed)
         observer?(outcome, gatekeeper, elapsed)
+        deliver(outcome.observation)
         if !outcome.isAllowed, outcome.failDelay > .zero {
             try? await Task.sleep(for: outcome.failDelay)
         }
         return Decision(outcome: outcome, gatekeeper: gatekeeper)
+    }
+
+    /// Tells the stack's observing plugins how the decision ended (ABI 1.1), exactly once and
+    /// without delaying the answer: on the pool when one of them blocks, else on a task of its own.
+    private func deliver(_ observation: Observation?) {
+        guard let observation else { return }
+        if observation.blocks {
+            pool.submit { observation.deliver() }
+        } else {
+            Task.detached { observation.deliver() }
+        }
     }
 
     private func runOnPool(_ pending: Gatekeeper.Pending, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {

@@ -41,6 +41,15 @@ public final class BlockingPool: Sendable {
         }
     }
 
+    /// Runs `body` on a pool thread later, without waiting and outside the bound: for work owed
+    /// exactly once for a decision already admitted (telling blocking plugins how it ended), which
+    /// must not be refused and must not delay the answer. Dropped if the pool is shutting down.
+    public func submit(_ body: @escaping @Sendable () -> Void) {
+        pool.submit { state in
+            if case .active = state { body() }
+        }
+    }
+
     public func shutdown() async {
         try? await pool.shutdownGracefully()
     }

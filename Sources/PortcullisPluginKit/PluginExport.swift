@@ -43,7 +43,19 @@ public enum PluginExport {
         descriptor.pointee.check = { instance, request, result in
             guard let instance, let request, let result else { return }
             let box = Unmanaged<InstanceBox>.fromOpaque(instance).takeUnretainedValue()
-            ResultWriter.write(box.plugin.check(PluginRequest(request)), into: result)
+            ResultWriter.write(box.plugin.answer(PluginRequest(request)), into: result)
+        }
+        descriptor.pointee.generation = { instance in
+            guard let instance else { return 0 }
+            return Unmanaged<InstanceBox>.fromOpaque(instance).takeUnretainedValue().plugin.generation
+        }
+        if type is any ObservingPlugin.Type {
+            descriptor.pointee.observe = { instance, request, decision in
+                guard let instance, let request, let decision,
+                      let plugin = Unmanaged<InstanceBox>.fromOpaque(instance).takeUnretainedValue().plugin as? any ObservingPlugin
+                else { return }
+                plugin.observe(PluginRequest(request), decision: PluginDecision(decision.pointee))
+            }
         }
         descriptor.pointee.release = { _, result in
             guard let result else { return }
@@ -54,6 +66,15 @@ public enum PluginExport {
             Unmanaged<InstanceBox>.fromOpaque(instance).release()
         }
         return UnsafeRawPointer(descriptor)
+    }
+}
+
+extension PluginDecision {
+    init(_ raw: pc_decision) {
+        self.init(
+            allowed: raw.verdict == PC_VERDICT_ALLOW, reason: raw.reason == PC_REASON_NONE ? nil : ReasonCode(abi: raw.reason) ?? .pluginError,
+            status: Int(raw.status), decidedBy: raw.decided_by < 0 ? nil : Int(raw.decided_by), entry: Int(raw.entry),
+            principal: raw.verdict == PC_VERDICT_ALLOW ? ByteView(raw.principal).text : nil)
     }
 }
 

@@ -44,6 +44,20 @@ public struct PluginRequest {
         }
     }
 
+    /// The identity the allows before this entry established in this stack (ABI 1.1): who the
+    /// credential entries said the caller is, with their attributes (groups, scopes). nil when
+    /// none has, or the host is older than 1.1. Authorization and lockout plugins decide with it.
+    public var identity: Identity? {
+        guard raw.pointee.struct_size >= MemoryLayout<pc_request>.size else { return nil }
+        let principal = ByteView(raw.pointee.principal).text
+        let count = raw.pointee.attributes == nil ? 0 : raw.pointee.attribute_count
+        guard !principal.isEmpty || count > 0 else { return nil }
+        let attributes = UnsafeBufferPointer(start: raw.pointee.attributes, count: count).map {
+            Attribute(ByteView($0.name).text, ByteView($0.value).text)
+        }
+        return Identity(principal: principal, attributes: attributes)
+    }
+
     /// The credential the host parsed from `Authorization`.
     public var credential: Credential {
         let credential = raw.pointee.credential

@@ -46,13 +46,15 @@ public struct ForwardAuthResponder: HTTPResponder {
     }
 
     func check(_ request: Request, stack: String, peer: SocketAddress?) async -> Response {
-        guard evaluator.gatekeepers.current.stack(named: stack) != nil else {
+        // One snapshot per request: a reload between these steps must not mix two configurations.
+        let gatekeeper = evaluator.gatekeepers.current
+        guard gatekeeper.stack(named: stack) != nil else {
             return Self.notFound("No stack named by this URL.")
         }
         let peerAddress = IPAddress(peer)
-        let fromProxy = peerAddress.map { evaluator.gatekeepers.current.configuration.resolver.isTrusted($0) } ?? false
+        let fromProxy = peerAddress.map { gatekeeper.configuration.resolver.isTrusted($0) } ?? false
         let original = Self.originalRequest(request, peer: peerAddress, headers: fromProxy ? settings.originalRequest : nil)
-        let decision = await evaluator.decide(original, stack: stack)
+        let decision = await evaluator.decide(original, stack: stack, gatekeeper: gatekeeper)
         var response = decision.response
         if decision.outcome.isAllowed { response.status = settings.allowStatus }
         return response.hummingbirdResponse

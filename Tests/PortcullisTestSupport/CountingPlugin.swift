@@ -15,3 +15,28 @@ extension TestSupport {
         ((try? FileManager.default.attributesOfItem(atPath: countFile)[.size]) as? Int) ?? 0
     }
 }
+
+extension TestSupport {
+    /// Builds Tests/Fixtures/observer.c (ABI 1.1: appends one line per `observe` call to its
+    /// `observe_file`) into `directory` as `libportcullis-NAME.so`.
+    public static func compileObserverPlugin(into directory: String, name: String = "observer", blocking: Bool = false) throws {
+        var source = "#define OBSERVER_NAME \"\(name)\"\n"
+        if blocking { source += "#define OBSERVER_BLOCKING 1\n" }
+        source += try String(contentsOfFile: repositoryRoot + "/Tests/Fixtures/observer.c", encoding: .utf8)
+        try compilePlugin(source: source, to: directory + "/libportcullis-\(name).so")
+    }
+
+    /// The lines the observer plugin wrote to `observeFile` (none before any).
+    public static func observedLines(_ observeFile: String) -> [String] {
+        ((try? String(contentsOfFile: observeFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// Builds the debug plugin exactly as it was at ABI 1.0 (Tests/Fixtures/abi-1.0, against the
+    /// 1.0 header) into `directory` as `libportcullis-NAME.so`.
+    public static func compileABI10DebugPlugin(into directory: String, name: String = "debug10") throws {
+        let fixture = repositoryRoot + "/Tests/Fixtures/abi-1.0"
+        let source = try String(contentsOfFile: fixture + "/debug.c", encoding: .utf8)
+            .replacingOccurrences(of: "\"debug\"", with: "\"\(name)\"")
+        try compilePlugin(source: source, to: directory + "/libportcullis-\(name).so", includeDirectory: fixture)
+    }
+}

@@ -59,6 +59,7 @@ final class ClientAddressResolverTests: XCTestCase {
             plugin = "debug"
             control = "required"
             result = "allow"
+            principal = "echo"
             echo = true
             """)
         let spoofed = gatekeeper.evaluate(AuthRequest(headers: [("X-Forwarded-For", "6.6.6.6")], peer: IPAddress("192.0.2.1")))

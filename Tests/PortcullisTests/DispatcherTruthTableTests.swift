@@ -11,7 +11,7 @@ final class DispatcherTruthTableTests: XCTestCase {
     // Linux-PAM return codes and actions, as in _pam_types.h / pam_private.h.
     static let PAM_SUCCESS = 0, PAM_SYSTEM_ERR = 4, PAM_PERM_DENIED = 6, PAM_AUTH_ERR = 7, PAM_IGNORE = 25
     static let PAM_MUST_FAIL_CODE = PAM_PERM_DENIED
-    enum PamAction { case ok, done, bad, die, ignore }
+    enum PamAction { case ok, done, bad, die, ignore, reset }
 
     /// pam_handlers.c: `required` = [success=ok new_authtok_reqd=ok ignore=ignore default=bad], …
     static func pamAction(control: String, retval: Int) -> PamAction {
@@ -34,9 +34,14 @@ final class DispatcherTruthTableTests: XCTestCase {
         var ignoredFailures: [Int]
     }
 
-    /// `_pam_dispatch_aux`, without the cached-chain, jump and PAM_INCOMPLETE branches that our
-    /// four controls never reach.
+    /// `_pam_dispatch_aux` for the four keywords, their actions from `pam_handlers.c`.
     static func reference(_ stack: [(control: String, retval: Int)]) -> Expected {
+        reference(actions: stack.map { (pamAction(control: $0.control, retval: $0.retval), $0.retval) })
+    }
+
+    /// `_pam_dispatch_aux` on each entry's action, without the cached-chain, jump and
+    /// PAM_INCOMPLETE branches that our controls never reach.
+    static func reference(actions stack: [(action: PamAction, retval: Int)]) -> Expected {
         enum Impression { case undef, positive, negative }
         var impression = Impression.undef
         var status = PAM_MUST_FAIL_CODE
@@ -46,10 +51,15 @@ final class DispatcherTruthTableTests: XCTestCase {
         for (depth, entry) in stack.enumerated() {
             run += 1
             let retval = entry.retval
-            let action = pamAction(control: entry.control, retval: retval)
+            let action = entry.action
             switch action {
+            case .reset:
+                impression = .undef
+                status = PAM_MUST_FAIL_CODE
+                statusEntry = nil
             case .ok, .done:
-                if impression == .undef || (impression == .positive && status == PAM_SUCCESS) {
+                // "in case of using cached chain we could get here with PAM_IGNORE - don't return it"
+                if retval != PAM_IGNORE, impression == .undef || (impression == .positive && status == PAM_SUCCESS) {
                     impression = .positive
                     status = retval
                     statusEntry = depth
@@ -70,7 +80,7 @@ final class DispatcherTruthTableTests: XCTestCase {
         func finish() -> Expected {
             // The sanity check at decision_made.
             if status == PAM_SUCCESS && impression != .positive { status = PAM_MUST_FAIL_CODE; statusEntry = nil }
-            return Expected(allowed: status == PAM_SUCCESS, statusEntry: status == PAM_SUCCESS ? nil : statusEntry, entriesRun: run, ignoredFailures: ignored)
+            return Expected(allowed: status == PAM_SUCCESS, statusEntry: statusEntry, entriesRun: run, ignoredFailures: ignored)
         }
     }
 
@@ -116,30 +126,81 @@ final class DispatcherTruthTableTests: XCTestCase {
                 }
                 let expected = Self.reference(model)
                 let outcome = Stack(name: "t", entries: entries).evaluate(request)
-                let label = description.joined(separator: ", ")
-
-                XCTAssertEqual(outcome.decision == .allow, expected.allowed, label)
-                XCTAssertEqual(outcome.trace.count, expected.entriesRun, "entries run: \(label)")
-                if expected.allowed {
-                    // The first allow that counted names the principal.
-                    let firstAllow = outcome.trace.firstIndex { $0.verdict == "allow" && ($0.action == "ok" || $0.action == "done") }
-                    XCTAssertEqual(outcome.principal, firstAllow.map { "user\($0)" }, label)
-                    XCTAssertNil(outcome.reason, label)
-                } else if let entry = expected.statusEntry {
-                    // The first failure's reason is kept.
-                    let verdict = outcome.trace[entry].verdict
-                    let reason = verdict == "deny" ? Self.denyReasons[entry] : Self.errorReasons[entry]
-                    XCTAssertEqual(outcome.reason, reason, "reason: \(label)")
-                } else {
-                    // PAM_MUST_FAIL_CODE: nobody decided. Portcullis names the closest reason (Stack.undecidedReason).
-                    let ignored = expected.ignoredFailures.map { outcome.trace[$0].verdict == "deny" ? Self.denyReasons[$0] : Self.errorReasons[$0] }
-                    let reason = ignored.first(where: \.credentialsCouldHelp) ?? ignored.first ?? .missingCredentials
-                    XCTAssertEqual(outcome.reason, reason, "undecided reason: \(label)")
-                }
+                Self.compare(outcome, expected, label: description.joined(separator: ", "))
                 checked += 1
             }
         }
         XCTAssertEqual(checked, 16 + 256 + 4096 + 65536)
+    }
+
+    /// What the stack did against what Linux-PAM does. Every allow carries a principal here, so
+    /// the HTTP rule (an allow needs a principal) never changes PAM's answer.
+    static func compare(_ outcome: Outcome, _ expected: Expected, label: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(outcome.decision == .allow, expected.allowed, label, file: file, line: line)
+        XCTAssertEqual(outcome.trace.count, expected.entriesRun, "entries run: \(label)", file: file, line: line)
+        XCTAssertEqual(outcome.decidedBy, expected.statusEntry, "decided by: \(label)", file: file, line: line)
+        if expected.allowed {
+            // The first allow that counted (since the last reset) names the principal.
+            XCTAssertNotNil(outcome.principal, label, file: file, line: line)
+            XCTAssertNil(outcome.reason, label, file: file, line: line)
+        } else if let entry = expected.statusEntry {
+            // The first failure's reason is kept.
+            let verdict = outcome.trace[entry].verdict
+            let reason = verdict == "deny" ? denyReasons[entry] : errorReasons[entry]
+            XCTAssertEqual(outcome.reason, reason, "reason: \(label)", file: file, line: line)
+        } else {
+            // PAM_MUST_FAIL_CODE: nobody decided. Portcullis names the best-ranked ignored failure
+            // (Stack.undecidedReason, docs/reasons.md), the first of equals.
+            let ignored = expected.ignoredFailures.map { outcome.trace[$0].verdict == "deny" ? denyReasons[$0] : errorReasons[$0] }
+            let reason = ignored.enumerated().min { ($0.element.undecidedRank, $0.offset) < ($1.element.undecidedRank, $1.offset) }?.element
+            XCTAssertEqual(outcome.reason, reason ?? .missingCredentials, "undecided reason: \(label)", file: file, line: line)
+        }
+    }
+
+    /// Bracket tables, `reset` among their actions: every stack of 1 to 3 entries over 6 tables × 4
+    /// verdicts (24 kinds per entry: 14 424 stacks) against the same model, fed the table's action.
+    func testBracketStacksWithResetMatchLinuxPAM() throws {
+        let library = try PluginLoader.load(name: "debug", directory: TestSupport.binDirectory)
+        let tables = try [
+            "[allow=reset default=bad]", "[allow=ok deny=reset default=ignore]", "[allow=done deny=die ignore=reset error=bad]",
+            "[allow=ignore default=die]", "[deny=ok default=done]", "[default=reset]",
+        ].map(Control.init(parsing:))
+        var instances: [[PluginInstance]] = []
+        for verdict in Self.verdicts {
+            instances.append(try (0..<3).map { position in
+                var arguments = [(name: "result", value: verdict)]
+                if verdict == "allow" { arguments.append(("principal", "user\(position)")) }
+                if verdict == "deny" { arguments.append(("reason", Self.denyReasons[position].code)) }
+                if verdict == "error" { arguments.append(("reason", Self.errorReasons[position].code)) }
+                return try PluginInstance(library: library, arguments: arguments, logger: .init(label: "test"))
+            })
+        }
+        let retvals = ["allow": Self.PAM_SUCCESS, "deny": Self.PAM_AUTH_ERR, "ignore": Self.PAM_IGNORE, "error": Self.PAM_SYSTEM_ERR]
+        let pamActions: [Action: PamAction] = [.ok: .ok, .done: .done, .bad: .bad, .die: .die, .ignore: .ignore, .reset: .reset]
+        let request = PreparedRequest(AuthRequest(peer: IPAddress("192.0.2.1")), resolver: ClientAddressResolver())
+        var checked = 0
+        for length in 1...3 {
+            let kinds = tables.count * Self.verdicts.count
+            for combination in 0..<Int(pow(Double(kinds), Double(length))) {
+                var code = combination
+                var entries: [Stack.Entry] = []
+                var model: [(action: PamAction, retval: Int)] = []
+                var description: [String] = []
+                for position in 0..<length {
+                    let table = tables[code % tables.count]
+                    let verdictIndex = code / tables.count % Self.verdicts.count
+                    code /= kinds
+                    let verdict = [Verdict.allow, .deny, .ignore, .error][verdictIndex]
+                    entries.append(Stack.Entry(instance: instances[verdictIndex][position], control: table))
+                    model.append((try XCTUnwrap(pamActions[table.action(for: verdict)]), try XCTUnwrap(retvals[Self.verdicts[verdictIndex]])))
+                    description.append("\(table) \(Self.verdicts[verdictIndex])")
+                }
+                let outcome = Stack(name: "t", entries: entries).evaluate(request)
+                Self.compare(outcome, Self.reference(actions: model), label: description.joined(separator: ", "))
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 24 + 576 + 13_824)
     }
 
     /// Spot checks written out by hand, so a reader can see the semantics without the model.

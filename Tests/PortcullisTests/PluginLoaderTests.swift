@@ -10,8 +10,9 @@ final class PluginLoaderTests: XCTestCase {
     func testLoadsTheBuiltDebugPlugin() throws {
         let library = try PluginLoader.load(name: "debug", directory: TestSupport.binDirectory)
         XCTAssertEqual(library.name, "debug")
-        XCTAssertEqual(library.version, "1.0.0")
+        XCTAssertEqual(library.version, "1.1.0")
         XCTAssertEqual(library.abiMajor, 1)
+        XCTAssertEqual(library.abiMinor, 1)
         XCTAssertFalse(library.isBlocking)
         XCTAssertTrue(library.path.hasSuffix("/libportcullis-debug.so"))
     }

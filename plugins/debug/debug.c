@@ -13,7 +13,9 @@
  *   cache_ttl = "<seconds>"          the cache hint (default: no hint)
  *   echo      = "true"               allow: report what crossed the ABI as attributes
  *                                    (method, path, host, peer, client, credential, user,
- *                                    headers, stack) — never the password or token
+ *                                    headers, stack, and from ABI 1.1 identity: the principal
+ *                                    established so far, identity_attributes: their count)
+ *                                    — never the password or token
  */
 #include "portcullis_plugin.h"
 
@@ -57,9 +59,11 @@ typedef struct debug_instance {
 } debug_instance;
 
 /* What check() allocates for one result: the attribute pairs and their text. */
+#define ECHO_COUNT 11
+
 typedef struct debug_result {
-    pc_pair attributes[9];
-    char text[9][160];
+    pc_pair attributes[ECHO_COUNT];
+    char text[ECHO_COUNT][160];
 } debug_result;
 
 static int str_equals(pc_str value, const char *literal) {
@@ -190,7 +194,8 @@ static void debug_check(void *instance, const pc_request *request, pc_result *re
         return;
     }
     static const char *const kinds[] = {"none", "basic", "bearer", "other", "malformed"};
-    const char *names[9] = {"method", "path", "host", "peer", "client", "credential", "user", "headers", "stack"};
+    const char *names[ECHO_COUNT] = {"method", "path", "host", "peer", "client", "credential", "user", "headers", "stack",
+                                     "identity", "identity_attributes"};
     copy_text(echo->text[0], request->method);
     copy_text(echo->text[1], request->path);
     copy_text(echo->text[2], request->host);
@@ -200,12 +205,16 @@ static void debug_check(void *instance, const pc_request *request, pc_result *re
     copy_text(echo->text[6], credential->user);
     snprintf(echo->text[7], 160, "%zu", request->header_count);
     copy_text(echo->text[8], request->stack);
-    for (int index = 0; index < 9; index++) {
+    int has_identity = PC_REQUEST_HAS(request, attribute_count);
+    if (has_identity && request->principal.length > 0) copy_text(echo->text[9], request->principal);
+    else snprintf(echo->text[9], 160, "none");
+    snprintf(echo->text[10], 160, "%zu", has_identity ? request->attribute_count : 0);
+    for (int index = 0; index < ECHO_COUNT; index++) {
         echo->attributes[index].name = str_view(names[index]);
         echo->attributes[index].value = str_view(echo->text[index]);
     }
     result->attributes = echo->attributes;
-    result->attribute_count = 9;
+    result->attribute_count = ECHO_COUNT;
     result->plugin_data = echo;
 }
 
@@ -222,7 +231,7 @@ static const pc_plugin_descriptor descriptor = {
     .flags = 0,
     .credential_kinds = 0,
     .name = "debug",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .create = debug_create,
     .check = debug_check,
     .release = debug_release,

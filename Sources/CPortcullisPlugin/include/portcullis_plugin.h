@@ -1,5 +1,5 @@
 /*
- * portcullis_plugin.h — the Portcullis host protocol, ABI version 1.
+ * portcullis_plugin.h — the Portcullis host protocol, ABI version 1.1.
  *
  * Every credential-check plugin is a shared object that exports one symbol,
  * PORTCULLIS_PLUGIN_ENTRY, returning a pointer to a constant descriptor. The
@@ -8,7 +8,8 @@
  *
  * Compatibility rules
  *   - A plugin is accepted when its abi_major equals the host's and its
- *     descriptor_size is at least the size of the version-1 descriptor.
+ *     descriptor_size is at least the size of the version-1.0 descriptor
+ *     (PC_DESCRIPTOR_SIZE_1_0). A 1.0 plugin loads and behaves as it always did.
  *   - Minor versions only append fields at the end of a struct and give meaning to
  *     reserved fields. Every struct that crosses the boundary starts with its
  *     size, so either side can tell which fields the other knows.
@@ -47,7 +48,7 @@ extern "C" {
 #endif
 
 #define PORTCULLIS_ABI_MAJOR 1u
-#define PORTCULLIS_ABI_MINOR 0u
+#define PORTCULLIS_ABI_MINOR 1u
 
 /* The one symbol every plugin exports: `const pc_plugin_descriptor *portcullis_plugin_v1(void)`. */
 #define PORTCULLIS_PLUGIN_ENTRY "portcullis_plugin_v1"
@@ -151,6 +152,15 @@ typedef struct pc_request {
     pc_credential credential;
     pc_str stack;         /* the name of the stack being evaluated */
     void *reserved[8];
+
+    /* ABI 1.1 — read only when PC_REQUEST_HAS(request, attribute_count).
+     * The identity established so far in this stack: the principal and the attributes of the
+     * allows that counted before this entry (empty for the first entry, and while none has).
+     * Entries after the credential entries (authorization, lockout) decide with it. In observe()
+     * it is the identity the whole stack established (empty on deny). */
+    pc_str principal;
+    const pc_pair *attributes;
+    size_t attribute_count;
 } pc_request;
 
 /* What check() answers. The host zeroes it and sets struct_size; the plugin fills the rest. */
@@ -170,6 +180,20 @@ typedef struct pc_result {
     void *plugin_data;    /* the plugin's own bookkeeping for release(); the host never reads it */
     void *reserved[6];
 } pc_result;
+
+/* ABI 1.1: how a stack's decision ended, for observe(). Owned by the host during the call. */
+typedef struct pc_decision {
+    uint32_t struct_size; /* sizeof(pc_decision) as the host knows it */
+    uint32_t verdict;     /* PC_VERDICT_ALLOW or PC_VERDICT_DENY: what the way in answers */
+    uint32_t reason;      /* deny: PC_REASON_*; allow: PC_REASON_NONE */
+    uint32_t status;      /* the HTTP status of the answer */
+    int32_t decided_by;   /* index of the entry whose result became the stack's status (the last
+                             allow that counted, or the failure that was kept); -1 when the host
+                             decided (no entry decided, or no principal was established) */
+    int32_t entry;        /* index of the observing instance's own entry in the stack */
+    pc_str principal;     /* allow: the principal */
+    void *reserved[6];
+} pc_decision;
 
 /* Services the host offers a plugin instance; valid until destroy(). */
 typedef struct pc_host {
@@ -204,11 +228,37 @@ typedef struct pc_plugin_descriptor {
     /* Frees whatever check() put into result. Called exactly once per check(). */
     void (*release)(void *instance, pc_result *result);
 
-    /* Frees the instance. No check() on it runs or will run. */
+    /* Frees the instance. No check() or observe() on it runs or will run. */
     void (*destroy)(void *instance);
 
     void *reserved[8];
+
+    /* ABI 1.1 — the host reads these only when PC_DESCRIPTOR_HAS(descriptor, generation).
+     *
+     * observe (optional, may be NULL): after a stack decides, the host calls it once per decision
+     * for every instance in that stack (also those the controls did not reach), with the request
+     * and the decision. It never changes the answer and never delays it: the host calls it after
+     * the decision is made, off the request's path; for a PC_PLUGIN_BLOCKING plugin on the pool,
+     * otherwise it must not block. Lockout counting and audit belong here. */
+    void (*observe)(void *instance, const pc_request *request, const pc_decision *decision);
+
+    /* generation (optional, may be NULL): a number that changes whenever the data this instance
+     * decides with changes (a password file reloaded, keys rotated). The host keys its cached
+     * answers with it, so a change stops cached answers at once. Thread-safe and cheap: it is
+     * called for every cache lookup. */
+    uint64_t (*generation)(void *instance);
 } pc_plugin_descriptor;
+
+/* The size of the version-1.0 descriptor: the smallest the host accepts. */
+#define PC_DESCRIPTOR_SIZE_1_0 offsetof(pc_plugin_descriptor, observe)
+/* The size of the version-1.0 request. */
+#define PC_REQUEST_SIZE_1_0 offsetof(pc_request, principal)
+
+/* Whether a struct the other side filled is large enough to hold `field`. */
+#define PC_REQUEST_HAS(request, field) \
+    ((request)->struct_size >= offsetof(pc_request, field) + sizeof((request)->field))
+#define PC_DESCRIPTOR_HAS(descriptor, field) \
+    ((descriptor)->descriptor_size >= offsetof(pc_plugin_descriptor, field) + sizeof((descriptor)->field))
 
 typedef const pc_plugin_descriptor *(*pc_plugin_entry)(void);
 

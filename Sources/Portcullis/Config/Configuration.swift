@@ -33,6 +33,8 @@ public struct Configuration: Sendable {
         public var control: Control
         /// Explicit library file; nil = found in the plugin directory by name.
         public var path: String?
+        /// `anonymous = true`: this entry's allow lets a request in without a principal.
+        public var anonymous: Bool
         /// Every other key, as strings; a TOML array gives one pair per element.
         public var arguments: [(name: String, value: String)]
         /// `stack.default[0]`, for messages.
@@ -294,8 +296,14 @@ private struct Parser {
             guard let text = value.string, text.hasPrefix("/") else { throw fail("path", "must be an absolute path to the plugin's .so") }
             path = text
         }
+        var anonymous = false
+        if let value = entry["anonymous"] {
+            guard value.type == .bool, let flag = value.bool else { throw fail("anonymous", "must be true or false") }
+            anonymous = flag
+        }
         var arguments: [(name: String, value: String)] = []
-        for name in entry.keys where !["plugin", "control", "path"].contains(name) {
+        // The host's own keys; never passed to the plugin.
+        for name in entry.keys where !Self.hostKeys.contains(name) {
             guard let value = entry[name] else { continue }
             if let array = value.array {
                 for element in array {
@@ -307,9 +315,12 @@ private struct Parser {
                 arguments.append((name, text))
             }
         }
-        return .init(plugin: plugin, control: control, path: path, arguments: arguments, key: key,
+        return .init(plugin: plugin, control: control, path: path, anonymous: anonymous, arguments: arguments, key: key,
                      line: lines.line(table: stack, occurrence: index, key: nil))
     }
+
+    /// Keys of a stack entry that the host reads and plugins never see.
+    static let hostKeys = ["plugin", "control", "path", "anonymous"]
 
     private func scalar(_ value: any TOMLValueConvertible) -> String? {
         if value.type == .string { return value.string?.replacing("${config_dir}", with: directory) }

@@ -19,9 +19,12 @@ struct CArena {
     /// The pc_str for handle `index`, given the arena's base address.
     func view(_ index: Int, base: UnsafePointer<UInt8>?) -> pc_str {
         let span = spans[index]
-        guard span.length > 0, let base else { return pc_str(data: emptyText, length: 0) }
+        guard span.length > 0, let base else { return Self.emptyView }
         return pc_str(data: UnsafeRawPointer(base + span.offset).assumingMemoryBound(to: CChar.self), length: span.length)
     }
+
+    /// An empty string with a valid pointer.
+    static var emptyView: pc_str { pc_str(data: emptyText, length: 0) }
 
     static func string(_ str: pc_str) -> String {
         guard let data = str.data, str.length > 0 else { return "" }

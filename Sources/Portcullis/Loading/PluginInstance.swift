@@ -57,6 +57,18 @@ final class PluginInstance: @unchecked Sendable {
         defer { library.descriptor.pointee.release?(handle, &result) }
         return PluginAnswer(result)
     }
+
+    /// Tells the plugin how a decision of its stack ended (ABI 1.1); nothing for a 1.0 plugin.
+    func observe(_ request: UnsafePointer<pc_request>, _ decision: UnsafePointer<pc_decision>) {
+        guard library.observes else { return }
+        library.descriptor.pointee.observe?(handle, request, decision)
+    }
+
+    /// The generation of the plugin's data (ABI 1.1), which keys its cached answers; 0 when it reports none.
+    func generation() -> UInt64 {
+        guard library.reportsGeneration else { return 0 }
+        return library.descriptor.pointee.generation?(handle) ?? 0
+    }
 }
 
 /// A plugin's answer, copied out of the ABI's result before it is released.

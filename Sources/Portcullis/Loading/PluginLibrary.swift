@@ -14,6 +14,10 @@ public struct PluginLibrary: Sendable, CustomStringConvertible {
     /// Results depend only on the credential and the address, so the host may cache them.
     public let isCacheable: Bool
     public let consumes: Set<CredentialKind>
+    /// ABI 1.1: the plugin wants to be told how each decision of its stacks ended.
+    public let observes: Bool
+    /// ABI 1.1: the plugin reports a data generation that keys its cached answers.
+    let reportsGeneration: Bool
 
     nonisolated(unsafe) let descriptor: UnsafePointer<pc_plugin_descriptor>
 
@@ -28,11 +32,21 @@ public struct PluginLibrary: Sendable, CustomStringConvertible {
         self.isBlocking = raw.flags & PC_PLUGIN_BLOCKING != 0
         self.isCacheable = raw.flags & PC_PLUGIN_CACHEABLE != 0
         self.consumes = Set(CredentialKind.allCases.filter { raw.credential_kinds & (1 << $0.rawValue) != 0 })
+        // A 1.0 descriptor ends before the 1.1 fields: never read past what the plugin declared.
+        let has = { (field: PartialKeyPath<pc_plugin_descriptor>) in
+            Int(raw.descriptor_size) >= (MemoryLayout<pc_plugin_descriptor>.offset(of: field) ?? .max) + MemoryLayout<UnsafeRawPointer>.size
+        }
+        self.observes = has(\.observe) && raw.observe != nil
+        self.reportsGeneration = has(\.generation) && raw.generation != nil
     }
+
+    /// The smallest descriptor the host accepts: ABI 1.0's (`PC_DESCRIPTOR_SIZE_1_0`).
+    static let minimumDescriptorSize = MemoryLayout<pc_plugin_descriptor>.offset(of: \.observe) ?? MemoryLayout<pc_plugin_descriptor>.size
 
     public var description: String {
         var flags = [isBlocking ? "blocking" : "inline"]
         if isCacheable { flags.append("cacheable") }
+        if observes { flags.append("observes") }
         if !consumes.isEmpty { flags.append("consumes " + consumes.map(\.name).sorted().joined(separator: "+")) }
         return "\(name) \(version) (ABI \(abiMajor).\(abiMinor), \(flags.joined(separator: ", "))) \(path)"
     }

@@ -96,7 +96,7 @@ public enum PluginLoader {
         guard major == PORTCULLIS_ABI_MAJOR else {
             throw .abiMismatch(plugin: plugin, path: file, found: major, expected: PORTCULLIS_ABI_MAJOR)
         }
-        let needed = MemoryLayout<pc_plugin_descriptor>.size
+        let needed = PluginLibrary.minimumDescriptorSize
         guard size >= needed else {
             throw .descriptorTooSmall(plugin: plugin, path: file, found: size, expected: needed)
         }

@@ -33,6 +33,11 @@ public struct Outcome: Sendable {
     public var failDelay: Duration
     /// The smallest cache hint of the allows that counted, in seconds; nil = no hint.
     public var cacheTTL: Int?
+    /// The entry whose result became the stack's status: the last allow that counted, or the
+    /// failure that was kept. nil when the host decided (nothing decided, no principal, a host failure).
+    public var decidedBy: Int? = nil
+    /// The plugins to tell how this decision ended (ABI 1.1 `observe`); nil when none observes.
+    package var observation: Observation? = nil
 
     public var isAllowed: Bool { decision == .allow }
 }

@@ -17,8 +17,9 @@ struct PreparedRequest: Sendable {
         clientSource = resolution.source
     }
 
-    /// Lays the request out as a `pc_request`, valid during `body`.
-    func withCRequest<R>(stack: String, _ body: (UnsafePointer<pc_request>) -> R) -> R {
+    /// Lays the request out as a `pc_request`, valid during `body`. The 1.1 identity fields start
+    /// empty; the stack fills them as allows count (``IdentityLayout``).
+    func withCRequest<R>(stack: String, _ body: (UnsafeMutablePointer<pc_request>) -> R) -> R {
         var arena = CArena()
         let method = arena.add(request.method)
         let path = arena.add(request.path)
@@ -49,7 +50,8 @@ struct PreparedRequest: Sendable {
                 raw.credential.password = arena.view(password, base: base)
                 raw.credential.token = arena.view(token, base: base)
                 raw.stack = arena.view(stackName, base: base)
-                return withUnsafePointer(to: raw) { body($0) }
+                raw.principal = CArena.emptyView
+                return withUnsafeMutablePointer(to: &raw) { body($0) }
             }
         }
     }

@@ -7,7 +7,16 @@ public final class Stack: Sendable {
     public struct Entry: Sendable {
         let instance: PluginInstance
         public let control: Control
+        /// `anonymous = true`: this entry's allow lets a request in without a principal (an
+        /// address that needs no login). Without it, an allow needs a principal.
+        public let anonymous: Bool
         public var plugin: PluginLibrary { instance.library }
+
+        init(instance: PluginInstance, control: Control, anonymous: Bool = false) {
+            self.instance = instance
+            self.control = control
+            self.anonymous = anonymous
+        }
     }
 
     public let name: String
@@ -19,10 +28,15 @@ public final class Stack: Sendable {
         self.name = name
         self.entries = entries
         self.cache = cache
+        let observing = entries.filter(\.plugin.observes)
+        observers = (!observing.isEmpty, observing.contains { $0.plugin.isBlocking })
     }
 
     /// Whether any entry may block: such stacks run off the event loop.
     public var isBlocking: Bool { entries.contains { $0.plugin.isBlocking } }
+
+    /// Whether some entry's plugin observes decisions (ABI 1.1), and whether one of those blocks.
+    let observers: (any: Bool, blocking: Bool)
 
     /// The answers a non-blocking attempt got before it reached a blocking entry it could not
     /// answer from the cache. The evaluation that follows on the pool starts from them, so no
@@ -59,9 +73,16 @@ public final class Stack: Sendable {
         var challenges: [String] = []
         var failDelay = 0
         var cacheTTL: Int? = nil
+        var identity = IdentityLayout()
+        var identityLaidOut = dispatch.identityRevision
 
         request.withCRequest(stack: name) { cRequest in
             for (index, entry) in entries.enumerated() {
+                // ABI 1.1: each entry sees the identity the allows before it established.
+                if dispatch.identityRevision != identityLaidOut {
+                    identity.lay(principal: dispatch.principal, attributes: dispatch.attributes, into: cRequest)
+                    identityLaidOut = dispatch.identityRevision
+                }
                 let answer: PluginAnswer, cached: Bool, elapsed: Duration
                 if index < replay.answers.count {
                     (answer, cached, elapsed) = replay.answers[index]
@@ -87,23 +108,31 @@ public final class Stack: Sendable {
                     verdict: result.verdict?.name ?? Self.invalidLabel(answer), reason: result.failureReason?.code,
                     action: action.rawValue, micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
                     challenge: answer.challenge, detail: answer.detail, cached: cached))
-                if dispatch.apply(result, action: action) { break }
+                if dispatch.apply(result, action: action, entry: index, anonymous: entry.anonymous) { break }
             }
         }
 
         if incomplete { return (nil, answered) }
-        let (allowed, decidedReason) = dispatch.decision
+        var (allowed, reason) = dispatch.decision
+        var decidedBy = dispatch.statusEntry
         var note: String? = nil
-        var reason = decidedReason
-        if !allowed, reason == nil {
+        if allowed, !dispatch.identified {
+            // PAM would allow; HTTP needs to know who it is letting in (design note 3a).
+            allowed = false
+            decidedBy = nil
+            let (best, why) = Self.undecidedReason(request.credential, challenges: challenges, ignored: dispatch.ignoredFailures)
+            reason = best
+            note = "the controls allowed, but no entry established a principal and no entry marked anonymous = true allowed: " + why
+        } else if !allowed, reason == nil {
             (reason, note) = Self.undecidedReason(request.credential, challenges: challenges, ignored: dispatch.ignoredFailures)
+            note = "no entry decided: " + (note ?? "")
         }
         let outcome = Outcome(
             decision: allowed ? .allow : .deny, reason: allowed ? nil : reason, status: allowed ? 200 : 401,
             principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
             challenges: challenges, trace: trace, stack: name, client: request.client, clientSource: request.clientSource,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
-            cacheTTL: allowed ? cacheTTL : nil)
+            cacheTTL: allowed ? cacheTTL : nil, decidedBy: allowed || reason != nil ? decidedBy : nil)
         return (outcome, answered)
     }
 
@@ -114,7 +143,9 @@ public final class Stack: Sendable {
                        cachedOnly: Bool) -> (PluginAnswer, cached: Bool)? {
         let mustNotCall = cachedOnly && entry.plugin.isBlocking
         guard let cache, entry.plugin.isCacheable else { return mustNotCall ? nil : (entry.instance.check(cRequest), false) }
-        let key = cache.key(entry: "\(name)#\(index)", credential: request.credential, client: request.client)
+        // The plugin's data generation (ABI 1.1) keys the answer: a reloaded file or rotated key
+        // makes every answer cached before it unreachable at once.
+        let key = cache.key(entry: "\(name)#\(index)@\(entry.instance.generation())", credential: request.credential, client: request.client)
         // A probe's miss is not counted: the real evaluation that follows counts it.
         if let answer = cache.lookup(key, countingMiss: !mustNotCall) { return (answer, true) }
         if mustNotCall { return nil }
@@ -128,28 +159,39 @@ public final class Stack: Sendable {
         Verdict(abi: answer.rawVerdict) == nil ? "invalid(\(answer.rawVerdict))" : "invalid(reason \(answer.rawReason))"
     }
 
-    /// A stack that ends with no positive result denies (Linux-PAM answers PAM_PERM_DENIED).
-    /// We say why in the closest reason the request supports, preferring "credentials could help":
-    /// 1. a malformed / missing credential, when some entry offered a challenge;
-    /// 2. the first failure a control ignored whose reason credentials could fix;
-    /// 3. the first failure a control ignored;
-    /// 4. a credential nobody consumed (`unsupported_scheme`), or none at all (`missing_credentials`).
+    /// Why a stack denies when no entry's failure decided it (nothing decided, or the controls
+    /// allowed without a principal). Linux-PAM answers PAM_PERM_DENIED; we name the reason that
+    /// helps the client most, from the failures the controls ignored and, when some entry offered
+    /// a challenge, from the credential itself (none sent, malformed, another scheme). Of those,
+    /// the best by ``ReasonCode/undecidedRank`` wins, the first of equals (docs/reasons.md):
+    /// a reason about the credential that was sent, then `unsupported_scheme`, then
+    /// `missing_credentials`, then the rest.
     static func undecidedReason(_ credential: Credential, challenges: [String], ignored: [ReasonCode]) -> (ReasonCode, String) {
-        let prefix = "no entry decided: "
-        if !challenges.isEmpty, credential.kind == .malformed {
-            return (.malformedCredentials, prefix + "the Authorization header is malformed")
+        let implied: ReasonCode = switch credential.kind {
+        case .none: .missingCredentials
+        case .malformed: .malformedCredentials
+        case .basic, .bearer, .other: .unsupportedScheme
         }
-        if !challenges.isEmpty, credential.kind == .none {
-            return (.missingCredentials, prefix + "no credentials were sent")
+        var candidates = ignored
+        if !challenges.isEmpty || candidates.isEmpty { candidates.append(implied) }
+        let best = candidates.enumerated().min { ($0.element.undecidedRank, $0.offset) < ($1.element.undecidedRank, $1.offset) }?.element ?? implied
+        if ignored.contains(best) { return (best, "reporting the failure that did not count and says most about the request (\(best.code))") }
+        switch best {
+        case .missingCredentials: return (best, "no credentials were sent")
+        case .malformedCredentials: return (best, "the Authorization header is malformed")
+        default: return (best, "no entry accepted \(credential.summary)")
         }
-        if let reason = ignored.first(where: \.credentialsCouldHelp) ?? ignored.first {
-            return (reason, prefix + "reporting the first failure that did not count (\(reason.code))")
+    }
+}
+
+extension ReasonCode {
+    /// How well a reason explains a deny that no entry decided: lower is better.
+    var undecidedRank: Int {
+        switch self {
+        case .invalidCredentials, .expiredCredentials, .revokedCredentials, .malformedCredentials, .accountExpired, .lockedOut: 0
+        case .unsupportedScheme: 1
+        case .missingCredentials: 2
+        case .ipNotAllowed, .csrfFailed, .insufficientPermissions, .pluginError, .backendUnavailable: 3
         }
-        switch credential.kind {
-        case .none: return (.missingCredentials, prefix + "no credentials were sent and no entry offered a challenge")
-        case .malformed: return (.malformedCredentials, prefix + "the Authorization header is malformed")
-        default: break
-        }
-        return (.unsupportedScheme, prefix + "no entry accepted \(credential.summary)")
     }
 }

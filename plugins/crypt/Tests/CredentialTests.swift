@@ -59,13 +59,19 @@ final class CredentialTests: XCTestCase {
         assertAllowed(plugin.check("open", "secret"), as: "open")
     }
 
-    func testOtherCredentialsAreIgnoredWithTheChallenge() throws {
+    /// A missing credential fails (design note 3a): `required crypt` must fail the stack.
+    func testMissingOrOtherCredentialsAreDeniedWithTheChallenge() throws {
         let plugin = try makePlugin([("file", try writeFile(self, ["a:{SHA}x"])), ("realm", #"ops "internal" \ api"#)])
         let challenge = #"Basic realm="ops \"internal\" \\ api", charset="UTF-8""#
-        XCTAssertEqual(plugin.check(.none), .ignore(challenge: challenge))
-        XCTAssertEqual(plugin.check(.bearer(token: Array("abc".utf8))), .ignore(challenge: challenge))
-        XCTAssertEqual(plugin.check(.other(scheme: "Digest", value: Array("x".utf8))), .ignore(challenge: challenge))
-        XCTAssertEqual(plugin.check(.malformed(scheme: "Bearer")), .ignore(challenge: challenge))
+        func reason(_ outcome: PluginOutcome) -> ReasonCode? {
+            guard case .deny(let reason, challenge, _, _) = outcome else { return nil }
+            return reason
+        }
+        XCTAssertEqual(reason(plugin.check(.none)), .missingCredentials)
+        XCTAssertEqual(reason(plugin.check(.bearer(token: Array("abc".utf8)))), .unsupportedScheme)
+        XCTAssertEqual(reason(plugin.check(.other(scheme: "Digest", value: Array("x".utf8)))), .unsupportedScheme)
+        XCTAssertEqual(reason(plugin.check(.malformed(scheme: "Bearer"))), .unsupportedScheme)
+        XCTAssertEqual(reason(plugin.check(.malformed(scheme: ""))), .malformedCredentials)
         guard case .deny(.malformedCredentials, challenge, _, _) = plugin.check(.malformed(scheme: "bAsIc")) else {
             return XCTFail("a malformed Basic credential is malformed_credentials")
         }

@@ -69,10 +69,11 @@ final class PamLoaderTests: XCTestCase {
     }
 
     func testNoCredentialOffersTheChallenge() throws {
-        for authorization in [nil, "Bearer abc.def"] {
+        for (authorization, reason) in [(nil, ReasonCode.missingCredentials), ("Bearer abc.def", .unsupportedScheme)] {
             let outcome = try gatekeeper().evaluate(request(authorization))
             XCTAssertEqual(outcome.decision, .deny)
-            XCTAssertEqual(outcome.trace.first?.verdict, "ignore", "\(outcome.trace)")
+            XCTAssertEqual(outcome.trace.first?.verdict, "deny", "\(outcome.trace)")
+            XCTAssertEqual(outcome.reason, reason)
             XCTAssertEqual(outcome.challenges, [challenge])
             XCTAssertEqual(outcome.status, 401)
         }

@@ -8,8 +8,9 @@ import Glibc
 /// (plus Apache's `$apr1$` and `{SHA}`, which libxcrypt lacks).
 ///
 /// Outcomes:
-/// - no Basic credential (none, Bearer, another scheme): `.ignore` offering the Basic challenge,
-///   so other stack entries can try; the dispatcher turns "nobody decided" into `missing_credentials`;
+/// - no credential: deny `missing_credentials`; only another scheme (Bearer, …): deny
+///   `unsupported_scheme` — both offering the Basic challenge (the SDK's credential requirement),
+///   so a `required` crypt fails the stack and a `sufficient` one lets later entries try;
 /// - a Basic header the host could not parse: deny `malformed_credentials`;
 /// - unknown user, locked entry or wrong password: deny `invalid_credentials`, after the same work
 ///   (an unknown user's password is verified against a dummy hash of the file's most common scheme);
@@ -31,7 +32,7 @@ public struct CryptPlugin: PortcullisPlugin {
     static let defaultRealm = "Restricted"
 
     /// The challenge this plugin offers with every answer but allow.
-    public let challenge: String
+    public let challenge: String?
     let table: PasswordTable
 
     public init(options: PluginOptions, host: PluginHost) throws {
@@ -62,7 +63,7 @@ public struct CryptPlugin: PortcullisPlugin {
         case .malformed(let scheme) where scheme.lowercased() == "basic":
             return .deny(.malformedCredentials, challenge: challenge, detail: "malformed Basic credentials")
         case .none, .bearer, .other, .malformed:
-            return .ignore(challenge: challenge)
+            return missingCredential(request.credential)
         }
     }
 

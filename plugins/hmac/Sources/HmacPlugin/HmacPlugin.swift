@@ -31,7 +31,7 @@ public struct HmacPlugin: PortcullisPlugin {
     private let verifier: TokenVerifier
     private let keys: WatchedFile<KeySet>
     private let revoked: WatchedFile<RevocationList>?
-    private let challenge: BearerChallenge
+    private let bearer: BearerChallenge
     private let reloadInterval: Int
 
     public struct ConfigurationError: Error, CustomStringConvertible {
@@ -43,7 +43,7 @@ public struct HmacPlugin: PortcullisPlugin {
         guard BearerChallenge.isValidRealm(realm) else {
             throw ConfigurationError(description: "argument 'realm' must be non-empty printable text without quotes or backslashes")
         }
-        challenge = BearerChallenge(realm: realm)
+        bearer = BearerChallenge(realm: realm)
         reloadInterval = options.integer("reload_interval", default: 1)
         verifier = TokenVerifier(policy: TokenPolicy(
             leeway: Double(options.integer("leeway", default: 30)),
@@ -66,6 +66,9 @@ public struct HmacPlugin: PortcullisPlugin {
         }
     }
 
+    /// Without an `error` code: the request carried no token (RFC 6750 §3.1).
+    public var challenge: String? { bearer.challenge() }
+
     public func check(_ request: PluginRequest) -> PluginOutcome {
         switch request.credential {
         case .bearer(let token):
@@ -86,16 +89,16 @@ public struct HmacPlugin: PortcullisPlugin {
             }
         case .malformed(let scheme) where scheme.lowercased() == "bearer":
             // The header itself is broken (e.g. `Bearer` with no token): a bad request, 400.
-            return .deny(.malformedCredentials, challenge: challenge.challenge(error: "invalid_request"),
+            return .deny(.malformedCredentials, challenge: bearer.challenge(error: "invalid_request"),
                          detail: "malformed Authorization: Bearer header")
         default:
-            return .ignore(challenge: challenge.challenge())
+            return missingCredential(request.credential)
         }
     }
 
     /// A token that was sent but is bad in any way is `invalid_token` (RFC 6750 §3.1 lists
     /// "expired, revoked, malformed, or invalid"): the client should get a new token.
     func challenge(for rejection: TokenRejection) -> String {
-        challenge.challenge(error: "invalid_token", description: rejection.errorDescription)
+        bearer.challenge(error: "invalid_token", description: rejection.errorDescription)
     }
 }

@@ -60,6 +60,8 @@ public struct PamPlugin: PortcullisPlugin {
             challenge: #"Basic realm="\#(realm)", charset="UTF-8""#))
     }
 
+    public var challenge: String? { authenticator.configuration.challenge }
+
     public func check(_ request: PluginRequest) -> PluginOutcome {
         let challenge = authenticator.configuration.challenge
         switch request.credential {
@@ -70,7 +72,7 @@ public struct PamPlugin: PortcullisPlugin {
         case .malformed(let scheme) where scheme.lowercased() == "basic":
             return .deny(.malformedCredentials, challenge: challenge, detail: "the Basic credential could not be parsed")
         case .none, .bearer, .other, .malformed:
-            return .ignore(challenge: challenge)
+            return missingCredential(request.credential)
         }
     }
 }

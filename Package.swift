@@ -236,6 +236,11 @@ let package = Package(
             dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport"],
             swiftSettings: strictSwift
         ),
+        // The SDK's descriptor, called as the host calls it (ABI 1.1).
+        .testTarget(
+            name: "PortcullisPluginKitTests", dependencies: ["PortcullisPluginKit", "CPortcullisPlugin"],
+            swiftSettings: strictSwift
+        ),
         // The daemon, the middleware, the cache through real plugins and the reload test (issue 7).
         .testTarget(
             name: "PortcullisServerTests",

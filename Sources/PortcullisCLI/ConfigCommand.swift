@@ -25,7 +25,7 @@ struct ConfigCommand: ParsableCommand {
                 let entries = gatekeeper.configuration.stacks.reduce(0) { $0 + $1.entries.count }
                 print("\(file): ok (\(gatekeeper.stackNames.count) stacks, \(entries) entries)")
                 for stack in gatekeeper.configuration.stacks {
-                    let summary = stack.entries.map { "\($0.control) \($0.plugin)" }.joined(separator: ", ")
+                    let summary = stack.entries.map { "\($0.control) \($0.plugin)\($0.anonymous ? " (anonymous)" : "")" }.joined(separator: ", ")
                     print("  stack \(stack.name): \(summary)")
                 }
                 for plugin in gatekeeper.plugins { print("  plugin \(plugin)") }

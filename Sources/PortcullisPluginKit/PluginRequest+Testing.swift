@@ -22,7 +22,7 @@ extension PluginRequest {
     public static func withTestRequest<Result>(
         credential: TestCredential = .none, client: IPAddress? = nil, peer: IPAddress? = nil,
         method: String = "GET", path: String = "/", host: String = "localhost",
-        headers: [(name: String, value: String)] = [], stack: String = "default",
+        headers: [(name: String, value: String)] = [], stack: String = "default", identity: Identity? = nil,
         _ body: (PluginRequest) throws -> Result
     ) rethrows -> Result {
         // Every string goes into one arena; pc_str values are offsets until the arena is pinned.
@@ -52,6 +52,8 @@ extension PluginRequest {
         }
         let fields = (add(method.utf8), add(path.utf8), add(host.utf8), add(stack.utf8))
         let headerRanges = headers.map { (add($0.name.utf8), add($0.value.utf8)) }
+        let principal = add((identity?.principal ?? "").utf8)
+        let attributeRanges = (identity?.attributes ?? []).map { (add($0.name.utf8), add($0.value.utf8)) }
 
         return try arena.withUnsafeBufferPointer { arenaBuffer in
             func str(_ range: Range<Int>) -> pc_str {
@@ -59,7 +61,8 @@ extension PluginRequest {
                 return pc_str(data: UnsafeRawPointer(base + range.lowerBound).assumingMemoryBound(to: CChar.self), length: range.count)
             }
             let pairs = headerRanges.map { pc_pair(name: str($0.0), value: str($0.1)) }
-            return try pairs.withUnsafeBufferPointer { pairBuffer in
+            let attributes = attributeRanges.map { pc_pair(name: str($0.0), value: str($0.1)) }
+            return try pairs.withUnsafeBufferPointer { pairBuffer in try attributes.withUnsafeBufferPointer { attributeBuffer in
                 var request = pc_request()
                 request.struct_size = UInt32(MemoryLayout<pc_request>.size)
                 request.method = str(fields.0)
@@ -75,8 +78,11 @@ extension PluginRequest {
                 request.credential.user = str(user)
                 request.credential.password = str(password)
                 request.credential.token = str(token)
+                request.principal = str(principal)
+                request.attributes = attributes.isEmpty ? nil : attributeBuffer.baseAddress
+                request.attribute_count = attributes.count
                 return try withUnsafePointer(to: &request) { try body(PluginRequest($0)) }
-            }
+            } }
         }
     }
 }

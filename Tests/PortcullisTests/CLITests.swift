@@ -30,6 +30,33 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("warning"), result.stdout)
     }
 
+    /// Issue 10's first stack, as `check` explains it: no credentials from the allowed network is
+    /// a 401 asking for the password, and `config check` shows the anonymous entry of the demo.
+    func testGateStackWithoutCredentialsThroughCheck() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let file = directory + "/gate.toml"
+        try TestSupport.write("""
+            [proxy]
+            trusted = ["127.0.0.1"]
+            [[stack.default]]
+            plugin = "iplist"
+            control = "requisite"
+            allow = ["127.0.0.0/8"]
+            [[stack.default]]
+            plugin = "crypt"
+            control = "required"
+            file = "\(TestSupport.repositoryRoot)/examples/demo/users.htpasswd"
+            """, to: file)
+        let text = try run(["check", "--config", file])
+        XCTAssertEqual(text.status, 1)
+        XCTAssertTrue(text.stdout.hasPrefix("stack default: DENY missing_credentials -> HTTP 401"), text.stdout)
+        XCTAssertTrue(text.stdout.contains(#"WWW-Authenticate: Basic realm="Restricted", charset="UTF-8""#), text.stdout)
+        let json = try run(["check", "--config", file, "--json"])
+        XCTAssertTrue(json.stdout.contains(#""reason":"missing_credentials""#), json.stdout)
+        XCTAssertEqual(try run(["check", "--config", file, "--header", "Authorization: " + .basic("alice", "wonderland")]).status, 0)
+        XCTAssertTrue(try run(["config", "check", demo]).stdout.contains("stack office: sufficient iplist (anonymous), required crypt"))
+    }
+
     func testConfigCheckFailsWithLocation() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         let file = directory + "/bad.toml"

@@ -36,10 +36,21 @@ cat >> "$work/portcullis.toml" <<EOF
 
 [[stack.blocked]]
 plugin = "iplist"
-control = "[allow=ignore default=die]"
+control = "requisite"
 deny = ["127.0.0.0/8"]
 
 [[stack.blocked]]
+plugin = "crypt"
+control = "required"
+file = "\${config_dir}/users.htpasswd"
+
+# The company network may come in, and must still log in (issue 10: once a 200 without a password).
+[[stack.gate]]
+plugin = "iplist"
+control = "requisite"
+allow = ["127.0.0.0/8"]
+
+[[stack.gate]]
 plugin = "crypt"
 control = "required"
 file = "\${config_dir}/users.htpasswd"
@@ -79,6 +90,12 @@ http {
         }
         location /blocked/ {
             auth_request /_portcullis/blocked;
+            proxy_pass http://127.0.0.1:$upstream;
+        }
+        location /gate/ {
+            auth_request /_portcullis/gate;
+            auth_request_set \$portcullis_user \$upstream_http_x_auth_user;
+            proxy_set_header X-Auth-User \$portcullis_user;
             proxy_pass http://127.0.0.1:$upstream;
         }
         location @portcullis_unauthorized {
@@ -132,6 +149,10 @@ check "tampered Bearer → 401" "401" "$(status -H "Authorization: Bearer ${toke
 check "client-sent X-Auth-User is overwritten" "hello to [alice]" "$(curl -s -u alice:wonderland -H 'X-Auth-User: mallory' "$url/" | sed 's/upstream says //')"
 
 check "denied client address → 403" "403" "$(status -u alice:wonderland "$url/blocked/x")"
+gate=$(curl -s -D - -o /dev/null "$url/gate/x")
+check "gate stack, allowed network, no credentials → 401" "401" "$(echo "$gate" | head -1 | awk '{print $2}')"
+contains "gate stack asks for the password" 'WWW-Authenticate: Basic realm="Restricted", charset="UTF-8"' "$gate"
+check "gate stack, allowed network, right Basic → 200" "hello to [alice]" "$(curl -s -u alice:wonderland "$url/gate/x" | sed 's/upstream says //')"
 
 kill "$portcullis_pid"
 wait "$portcullis_pid" 2>/dev/null

@@ -4,9 +4,15 @@ extension TestSupport {
     /// Builds Tests/Fixtures/counting.c (a cacheable plugin that appends one byte to its `count_file`
     /// per check) into `directory` as `libportcullis-NAME.so`; `blocking` sets its blocking flag.
     public static func compileCountingPlugin(into directory: String, name: String = "counting", blocking: Bool = false) throws {
-        var source = "#define COUNTING_NAME \"\(name)\"\n"
-        if blocking { source += "#define COUNTING_BLOCKING 1\n" }
-        source += try String(contentsOfFile: repositoryRoot + "/Tests/Fixtures/counting.c", encoding: .utf8)
+        try compileFixture("counting.c", prefix: "COUNTING", name: name, blocking: blocking, into: directory)
+    }
+
+    /// Builds `Tests/Fixtures/<file>`, whose `<PREFIX>_NAME` and `<PREFIX>_BLOCKING` macros name it
+    /// and set its blocking flag, into `directory` as `libportcullis-NAME.so`.
+    static func compileFixture(_ file: String, prefix: String, name: String, blocking: Bool, into directory: String) throws {
+        var source = "#define \(prefix)_NAME \"\(name)\"\n"
+        if blocking { source += "#define \(prefix)_BLOCKING 1\n" }
+        source += try String(contentsOfFile: repositoryRoot + "/Tests/Fixtures/" + file, encoding: .utf8)
         try compilePlugin(source: source, to: directory + "/libportcullis-\(name).so")
     }
 
@@ -20,10 +26,7 @@ extension TestSupport {
     /// Builds Tests/Fixtures/observer.c (ABI 1.1: appends one line per `observe` call to its
     /// `observe_file`) into `directory` as `libportcullis-NAME.so`.
     public static func compileObserverPlugin(into directory: String, name: String = "observer", blocking: Bool = false) throws {
-        var source = "#define OBSERVER_NAME \"\(name)\"\n"
-        if blocking { source += "#define OBSERVER_BLOCKING 1\n" }
-        source += try String(contentsOfFile: repositoryRoot + "/Tests/Fixtures/observer.c", encoding: .utf8)
-        try compilePlugin(source: source, to: directory + "/libportcullis-\(name).so")
+        try compileFixture("observer.c", prefix: "OBSERVER", name: name, blocking: blocking, into: directory)
     }
 
     /// The lines the observer plugin wrote to `observeFile` (none before any).

@@ -47,9 +47,14 @@ struct Dispatch: Sendable {
                 status = result.failureReason.map(Status.failure) ?? .success
                 statusEntry = index
                 if case .allow(let name, let extra) = result {
-                    if principal == nil, !name.isEmpty { principal = name }
-                    attributes += extra
-                    if !name.isEmpty || !extra.isEmpty { identityRevision += 1 }
+                    if principal == nil, !name.isEmpty {
+                        principal = name
+                        identityRevision += 1
+                    }
+                    if !extra.isEmpty {
+                        attributes += extra
+                        identityRevision += 1
+                    }
                     anonymousAllowCounted = anonymousAllowCounted || anonymous
                 }
             }

@@ -116,23 +116,20 @@ public final class Stack: Sendable {
         var (allowed, reason) = dispatch.decision
         var decidedBy = dispatch.statusEntry
         var note: String? = nil
-        if allowed, !dispatch.identified {
-            // PAM would allow; HTTP needs to know who it is letting in (design note 3a).
-            allowed = false
-            decidedBy = nil
+        // PAM's answer, unless no entry's failure decided the deny, or PAM would allow without
+        // knowing who it lets in (design note 3a: an allow needs a principal).
+        if allowed ? !dispatch.identified : reason == nil {
             let (best, why) = Self.undecidedReason(request.credential, challenges: challenges, ignored: dispatch.ignoredFailures)
-            reason = best
-            note = "the controls allowed, but no entry established a principal and no entry marked anonymous = true allowed: " + why
-        } else if !allowed, reason == nil {
-            (reason, note) = Self.undecidedReason(request.credential, challenges: challenges, ignored: dispatch.ignoredFailures)
-            note = "no entry decided: " + (note ?? "")
+            note = (allowed ? "the controls allowed, but no entry established a principal and none marked anonymous = true allowed: "
+                            : "no entry decided: ") + why
+            (allowed, reason, decidedBy) = (false, best, nil)
         }
         let outcome = Outcome(
             decision: allowed ? .allow : .deny, reason: allowed ? nil : reason, status: allowed ? 200 : 401,
             principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
             challenges: challenges, trace: trace, stack: name, client: request.client, clientSource: request.clientSource,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
-            cacheTTL: allowed ? cacheTTL : nil, decidedBy: allowed || reason != nil ? decidedBy : nil)
+            cacheTTL: allowed ? cacheTTL : nil, decidedBy: decidedBy)
         return (outcome, answered)
     }
 

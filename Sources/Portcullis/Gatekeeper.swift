@@ -11,7 +11,7 @@ public final class Gatekeeper: Sendable {
     /// This gatekeeper's verification cache (nil when `[cache] enabled = false`). A reload makes
     /// a new gatekeeper, and so a new, empty cache.
     public let cache: VerificationCache?
-    /// Stacks that are valid but probably wrong (see `StackLint`); shown by `config check` and logged at start.
+    /// Stacks that are valid but probably wrong (see `StackLint`, `EmptyListLint`); shown by `config check` and logged at start.
     public let warnings: [String]
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
@@ -41,7 +41,7 @@ public final class Gatekeeper: Sendable {
         self.stacks = stacks
         warnings = configuration.stacks.flatMap { stack in
             stacks[stack.name].map { StackLint.warnings(for: $0, configuration: stack) } ?? []
-        }
+        } + EmptyListLint.warnings(for: configuration)
     }
 
     /// Convenience: parse and load `path`.

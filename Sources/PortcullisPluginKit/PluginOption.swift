@@ -1,6 +1,7 @@
 /// One argument a plugin accepts: its plugin's declarative option table is a list of these.
 ///
-/// Arguments cross the ABI as name/value strings; a TOML array arrives as one pair per element.
+/// Arguments cross the ABI as name/value strings; a TOML array arrives as one pair per element,
+/// an empty array as one `name[]` pair (``EmptyListArgument``): a `.list` option given empty.
 public struct PluginOption: Sendable {
     public enum Kind: Sendable, Equatable {
         case string
@@ -44,13 +45,21 @@ public struct PluginOptions: Sendable {
     /// out-of-range numbers and missing required arguments are errors, never warnings.
     public init(_ arguments: [(name: String, value: String)], table: [PluginOption]) throws(Error) {
         var values: [String: [String]] = [:]
-        for (name, value) in arguments {
+        for (argument, value) in arguments {
+            let emptyList = EmptyListArgument.key(of: argument)
+            let name = emptyList ?? argument
             guard let option = table.first(where: { $0.name == name }) else {
                 let known = table.map(\.name).sorted().joined(separator: ", ")
                 throw Error(description: "unknown argument '\(name)' (this plugin accepts: \(known.isEmpty ? "none" : known))")
             }
             if option.kind != .list, values[name] != nil {
                 throw Error(description: "argument '\(name)' given more than once")
+            }
+            if emptyList != nil {
+                guard option.kind == .list else { throw Error(description: "argument '\(name)' takes one value, not an empty list") }
+                guard value.isEmpty else { throw Error(description: "argument '\(argument)' must have an empty value") }
+                values[name, default: []] += []
+                continue
             }
             switch option.kind {
             case .bool where value != "true" && value != "false":
@@ -82,5 +91,6 @@ public struct PluginOptions: Sendable {
 
     public func list(_ name: String) -> [String] { values[name] ?? [] }
 
+    /// Whether the argument was given at all: a list given empty (`allow = []`) is given.
     public func contains(_ name: String) -> Bool { values[name] != nil }
 }

@@ -61,6 +61,20 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.stack(named: "api")?.entries.first?.line, 8)
     }
 
+    /// An empty array is "given, empty", not absent: it crosses as one `name[]` pair.
+    func testAnEmptyArrayCrossesAsOneMarkerArgument() throws {
+        let configuration = try Configuration(parsing: """
+            [[stack.default]]
+            plugin = "debug"
+            control = "required"
+            list = []
+            """, file: "x.toml")
+        let entry = try XCTUnwrap(configuration.stack(named: "default")?.entries.first)
+        XCTAssertEqual(entry.arguments.map(\.name), ["list[]"])
+        XCTAssertEqual(entry.arguments.map(\.value), [""])
+        XCTAssertEqual(EmptyListLint.warnings(for: configuration).count, 1)
+    }
+
     func testServerAndCacheSettings() throws {
         let entry = "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
         let defaults = try Configuration(parsing: entry, file: "x.toml")

@@ -218,7 +218,9 @@ typedef struct pc_plugin_descriptor {
     /* Makes an instance from the arguments of one stack entry (every key but plugin, control
      * and path). Returns 0 and sets *instance on success; otherwise returns non-zero and writes
      * a NUL-terminated message of at most error_size bytes into error. An unknown argument is
-     * an error. `host` stays valid until destroy(). */
+     * an error. A TOML array arrives as one pair per element; an empty array as one pair named
+     * "KEY[]" with an empty value (given, empty: never the same as absent). `host` stays valid
+     * until destroy(). */
     int (*create)(const pc_host *host, const pc_pair *arguments, size_t argument_count,
                   void **instance, char *error, size_t error_size);
 

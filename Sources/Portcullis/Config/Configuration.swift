@@ -35,7 +35,8 @@ public struct Configuration: Sendable {
         public var path: String?
         /// `anonymous = true`: this entry's allow lets a request in without a principal.
         public var anonymous: Bool
-        /// Every other key, as strings; a TOML array gives one pair per element.
+        /// Every other key, as strings; a TOML array gives one pair per element, an empty one
+        /// a single `name[]` pair (``EmptyListArgument``), so "given, empty" stays distinct from absent.
         public var arguments: [(name: String, value: String)]
         /// `stack.default[0]`, for messages.
         public var key: String
@@ -306,6 +307,7 @@ private struct Parser {
         for name in entry.keys where !Self.hostKeys.contains(name) {
             guard let value = entry[name] else { continue }
             if let array = value.array {
+                if array.isEmpty { arguments.append((EmptyListArgument.name(for: name), "")) }
                 for element in array {
                     guard let text = scalar(element) else { throw fail(name, "array elements must be strings, integers or booleans") }
                     arguments.append((name, text))

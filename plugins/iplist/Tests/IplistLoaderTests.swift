@@ -110,6 +110,25 @@ final class IplistLoaderTests: XCTestCase {
         XCTAssertEqual(outcome.trace.count, 2)
     }
 
+    /// An allow list that a template rendered empty must allow no one, through the real
+    /// configuration reader and the real plugin: an anonymous `sufficient` entry used to let
+    /// everyone in.
+    func testAnEmptyAllowListAllowsNoOne() throws {
+        let gatekeeper = try gatekeeper("""
+            [[stack.default]]
+            plugin = "iplist"
+            control = "sufficient"
+            anonymous = true
+            allow = []
+            """)
+        let outcome = gatekeeper.evaluate(request("198.51.100.7"))
+        XCTAssertEqual(outcome.decision, .deny)
+        XCTAssertEqual(outcome.reason, .ipNotAllowed)
+        XCTAssertEqual(outcome.trace.first?.detail, "client address on no list (default deny)")
+        XCTAssertEqual(gatekeeper.warnings.count, 1, "\(gatekeeper.warnings)")
+        XCTAssertTrue(gatekeeper.warnings.first?.hasPrefix("stack.default[0].allow (iplist): an empty list") ?? false, "\(gatekeeper.warnings)")
+    }
+
     func testNoClientAddressIsDenied() throws {
         let gatekeeper = try gatekeeper("""
             [proxy]

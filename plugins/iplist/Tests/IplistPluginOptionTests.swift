@@ -49,4 +49,15 @@ final class IplistPluginOptionTests: XCTestCase {
         XCTAssertTrue(message([("alow", "10.0.0.0/8")])?.hasPrefix("unknown argument 'alow'") ?? false)
         XCTAssertEqual(message([("default", "allow"), ("default", "deny")]), "argument 'default' given more than once")
     }
+
+    /// `allow = []` arrives as one `allow[]` pair: an allow list given with no entries, which
+    /// allows no one (it used to vanish, leaving the default allow).
+    func testAnEmptyAllowListMakesTheDefaultDeny() throws {
+        let policy = try plugin([("allow[]", "")]).lists.policy
+        XCTAssertEqual(policy.defaultAction, .deny)
+        XCTAssertEqual(policy.decide(IPAddress("198.51.100.7")), .deny(.ipNotAllowed, detail: "client address on no list (default deny)"))
+        XCTAssertEqual(try plugin([("deny[]", "")]).lists.policy.defaultAction, .allow, "an empty deny list changes nothing")
+        XCTAssertEqual(message([("default[]", "")]), "argument 'default' takes one value, not an empty list")
+        XCTAssertEqual(message([("allow[]", "x")]), "argument 'allow[]' must have an empty value")
+    }
 }

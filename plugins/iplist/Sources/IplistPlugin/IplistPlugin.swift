@@ -16,7 +16,7 @@ public final class IplistPlugin: PortcullisPlugin {
         .list("deny", help: "addresses or CIDR prefixes to deny; beats an allow of the same prefix"),
         .list("allow_file", help: "file(s) with one address or prefix per line (# comments)"),
         .list("deny_file", help: "file(s) with one address or prefix per line (# comments)"),
-        .string("default", help: "allow or deny for addresses no entry covers (default: deny if any allow entry or file is given, else allow)"),
+        .string("default", help: "allow or deny for addresses no entry covers (default: deny if allow or allow_file is given, even empty, else allow)"),
         .integer("reload_interval", in: 0...86_400, help: "seconds between checks for changed files; 0 never re-reads (default 5)"),
     ]
 
@@ -39,7 +39,7 @@ public final class IplistPlugin: PortcullisPlugin {
         let sources = ListSources(
             allow: try entries("allow"), deny: try entries("deny"),
             allowFiles: options.list("allow_file"), denyFiles: options.list("deny_file"),
-            defaultAction: defaultAction)
+            allowListGiven: options.contains("allow") || options.contains("allow_file"), defaultAction: defaultAction)
         lists = try ReloadingPolicy(sources: sources, host: host)
         let interval = options.integer("reload_interval", default: 5)
         watcher = lists.hasFiles && interval > 0 ? FileWatcher(every: .seconds(interval), lists: lists) : nil

@@ -11,16 +11,17 @@ public struct ListSources: Sendable {
     public var defaultAction: ListAction
 
     /// `defaultAction` nil picks the documented default: deny as soon as any allow source
-    /// is configured (even a file that is empty right now, so emptying it never opens the
-    /// door), else allow.
+    /// is configured (even a file that is empty right now, or an `allow = []` that a template
+    /// rendered empty, so emptying a list never opens the door), else allow.
+    /// `allowListGiven` says the `allow` argument was given, even with no entries.
     public init(
         allow: [IPPrefix] = [], deny: [IPPrefix] = [], allowFiles: [String] = [], denyFiles: [String] = [],
-        defaultAction: ListAction? = nil
+        allowListGiven: Bool = false, defaultAction: ListAction? = nil
     ) {
         self.allowFiles = allowFiles
         self.denyFiles = denyFiles
         inline = allow.map { ($0, .allow) } + deny.map { ($0, .deny) }
-        self.defaultAction = defaultAction ?? (allow.isEmpty && allowFiles.isEmpty ? .allow : .deny)
+        self.defaultAction = defaultAction ?? (allow.isEmpty && allowFiles.isEmpty && !allowListGiven ? .allow : .deny)
     }
 
     /// Largest list file accepted: far above a million prefixes (about 18 MB), far below

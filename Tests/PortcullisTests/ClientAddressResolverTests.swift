@@ -46,6 +46,27 @@ final class ClientAddressResolverTests: XCTestCase {
         XCTAssertNil(resolve(nil, []))
     }
 
+    /// RFC 7239 §4: proxies append. Whatever the client wrote left of the first untrusted hop
+    /// is never parsed, so it cannot unset the client (which made pam skip PAM_RHOST).
+    func testAMalformedElementLeftOfTheClientIsNeverParsed() {
+        for spoof in ["x", #"for="unterminated"#, "for=1.2.3.4;for=5.6.7.8", "for=_hidden", ",,", #"for="a\", b"#] {
+            // The proxy appends to the client's header line ...
+            XCTAssertEqual(resolve("10.0.0.1", [("Forwarded", "\(spoof), for=198.51.100.4")], header: .forwarded), IPAddress("198.51.100.4"), spoof)
+            // ... or adds a line of its own.
+            XCTAssertEqual(resolve("10.0.0.1", [("Forwarded", spoof), ("Forwarded", "for=198.51.100.4")], header: .forwarded),
+                           IPAddress("198.51.100.4"), spoof)
+            // Behind two trusted proxies, the walk passes the trusted hop and still stops at the client.
+            XCTAssertEqual(resolve("10.0.0.1", [("Forwarded", #"\#(spoof), for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.0.2"#)],
+                                   header: .forwarded), IPAddress("2001:db8:cafe::17"), spoof)
+        }
+        for spoof in ["garbage", "", "1.2.3.4:99999", "unknown"] {
+            XCTAssertEqual(resolve("10.0.0.1", [("X-Forwarded-For", "\(spoof), 198.51.100.4")]), IPAddress("198.51.100.4"), spoof)
+        }
+        // A malformed element reached by the walk (right of every untrusted hop) still fails closed.
+        XCTAssertNil(resolve("10.0.0.1", [("Forwarded", "for=198.51.100.4, x")], header: .forwarded))
+        XCTAssertNil(resolve("10.0.0.1", [("Forwarded", "for=198.51.100.4, for=10.0.0.2;junk")], header: .forwarded))
+    }
+
     func testIPv4MappedPeerMatchesIPv4Proxies() {
         XCTAssertEqual(resolve("::ffff:10.0.0.1", [("X-Forwarded-For", "198.51.100.9")]), IPAddress("198.51.100.9"))
     }

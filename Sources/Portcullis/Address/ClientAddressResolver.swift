@@ -37,7 +37,7 @@ public struct ClientAddressResolver: Sendable {
             case .directPeer(nil): "direct peer"
             case .directPeer(let header?): "direct peer (\(header) from an untrusted peer ignored)"
             case .proxySentNoHeader(let header): "trusted proxy sent no \(header)"
-            case .malformedForwarded: "malformed Forwarded header from a trusted proxy"
+            case .malformedForwarded: "malformed Forwarded element from a trusted hop"
             case .unusableHop(let hop, let header): "unusable hop \(hop.debugDescription) in \(header)"
             case .forwarded(let header, let proxy): "from \(header) via trusted proxy \(proxy)"
             case .everyHopTrusted(let header): "every hop in \(header) is trusted; using the first"
@@ -66,22 +66,24 @@ public struct ClientAddressResolver: Sendable {
         }
         guard !values.isEmpty else { return Resolution(client: peer, source: .proxySentNoHeader(header.rawValue)) }
 
+        // Nearest hop first: X-Forwarded-For entries or Forwarded elements. Each is parsed only
+        // when every hop to its right was trusted, so what a client wrote never matters.
         let hops: [String]
         switch header {
         case .xForwardedFor:
-            hops = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            hops = values.reversed().flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).reversed() }
                 .map { String($0.trimmingWhitespace()) }
         case .forwarded:
-            guard let nodes = ForwardedHeader.forNodes(values) else {
-                return Resolution(client: nil, source: .malformedForwarded)
-            }
-            hops = nodes
+            hops = ForwardedHeader.elementsFromRight(values)
         }
 
         var client: IPAddress? = nil
-        for hop in hops.reversed() {
-            guard let address = Self.address(ofNode: hop) else {
-                return Resolution(client: nil, source: .unusableHop(hop, header: header.rawValue))
+        for hop in hops {
+            guard let node = header == .forwarded ? ForwardedHeader.forNode(ofElement: hop) : hop else {
+                return Resolution(client: nil, source: .malformedForwarded)
+            }
+            guard let address = Self.address(ofNode: node) else {
+                return Resolution(client: nil, source: .unusableHop(node, header: header.rawValue))
             }
             client = address
             if !isTrusted(address) { return Resolution(client: address, source: .forwarded(header: header.rawValue, proxy: peer)) }

@@ -1,29 +1,55 @@
-/// The `for=` nodes of RFC 7239 `Forwarded` header values, in order, or nil when any element
-/// is malformed (the caller then fails closed).
+/// RFC 7239 `Forwarded`, read the way proxies write it: each proxy appends an element on the
+/// right (§4), so the resolver takes elements from the right and stops at the first untrusted
+/// hop. What the client wrote to the left of that hop is split off but never parsed: a
+/// malformed element there cannot unset the client.
 ///
 /// Hand-written: no library here parses RFC 7239, and the grammar is small
 /// (elements split on `,`, pairs on `;`, values are tokens or quoted strings).
 enum ForwardedHeader {
-    static func forNodes(_ values: [String]) -> [String]? {
-        var nodes: [String] = []
-        for value in values {
-            guard let elements = elements(of: value) else { return nil }
-            for element in elements {
-                let forValues = element.filter { $0.name == "for" }.map(\.value)
-                guard forValues.count == 1, let node = forValues.first else { return nil }
-                nodes.append(node)
+    /// The elements of `values` (the header's lines, in order), nearest hop first. Splitting
+    /// runs right to left, honouring quoted strings, so a well-formed element on the right is
+    /// found exactly whatever precedes it (an unbalanced quote on the left stays on the left).
+    static func elementsFromRight(_ values: [String]) -> [String] {
+        var elements: [String] = []
+        for value in values.reversed() {
+            let bytes = Array(value.utf8)
+            var end = bytes.endIndex
+            var index = bytes.endIndex
+            var quoted = false
+            while index > bytes.startIndex {
+                index -= 1
+                switch bytes[index] {
+                case UInt8(ascii: "\""):
+                    // Inside a quoted string, a quote after an odd run of backslashes is escaped.
+                    var backslashes = 0
+                    while index - backslashes > bytes.startIndex, bytes[index - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+                    if !quoted || backslashes % 2 == 0 { quoted.toggle() }
+                case UInt8(ascii: ",") where !quoted:
+                    elements.append(String(decoding: bytes[(index + 1)..<end], as: UTF8.self))
+                    end = index
+                default:
+                    break
+                }
             }
+            elements.append(String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self))
         }
-        return nodes
+        return elements
+    }
+
+    /// The `for=` node of one element, or nil when the element is malformed or has no single `for`.
+    static func forNode(ofElement element: String) -> String? {
+        guard let pairs = pairs(of: element) else { return nil }
+        let forValues = pairs.filter { $0.name == "for" }.map(\.value)
+        guard forValues.count == 1 else { return nil }
+        return forValues.first
     }
 
     private typealias Pair = (name: String, value: String)
 
-    /// Splits one header value into elements of lowercase-named pairs.
-    private static func elements(of value: String) -> [[Pair]]? {
-        var elements: [[Pair]] = []
+    /// Splits one element into lowercase-named pairs; nil unless the whole element parses.
+    private static func pairs(of element: String) -> [Pair]? {
         var pairs: [Pair] = []
-        var scanner = Scanner(Array(value.utf8))
+        var scanner = Scanner(Array(element.utf8))
         while true {
             scanner.skipWhitespace()
             let name = scanner.token()
@@ -34,10 +60,7 @@ enum ForwardedHeader {
             pairs.append((name.lowercased(), pairValue))
             scanner.skipWhitespace()
             if scanner.take(UInt8(ascii: ";")) { continue }
-            elements.append(pairs)
-            pairs = []
-            if scanner.atEnd { return elements }
-            guard scanner.take(UInt8(ascii: ",")) else { return nil }
+            return scanner.atEnd ? pairs : nil
         }
     }
 

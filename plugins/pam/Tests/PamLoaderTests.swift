@@ -68,6 +68,67 @@ final class PamLoaderTests: XCTestCase {
         XCTAssertFalse(outcome.trace.contains { ($0.detail ?? "").contains("wrong") }, "no password in the trace")
     }
 
+    /// Real pam_access behind a trusted proxy that speaks `Forwarded`. The client writes a
+    /// malformed element of its own; the proxy appends the real address. pam_access must still
+    /// judge that address (it used to get no PAM_RHOST, match no network rule, and let the client in).
+    func testPamAccessSeesTheClientDespiteAMalformedForwardedElement() throws {
+        try "- : ALL : 198.51.100.0/24\n+ : ALL : ALL\n".write(toFile: fixture.directory + "/access.conf", atomically: true, encoding: .utf8)
+        let passdb = try fixture.writePassdb(["root:r00t-matrix:access"], name: "passdb-access")
+        try fixture.writeService("access", """
+            auth     required \(PamFixture.pamMatrix) passdb=\(passdb)
+            account  required pam_access.so accessfile=\(fixture.directory)/access.conf
+            account  required \(PamFixture.pamMatrix) passdb=\(passdb)
+
+            """)
+        let gatekeeper = try TestSupport.gatekeeper("""
+            [proxy]
+            trusted = ["10.0.0.1"]
+            header = "Forwarded"
+
+            [[stack.default]]
+            plugin = "pam"
+            control = "required"
+            service = "access"
+            confdir = "\(fixture.directory)"
+            """)
+        func outcome(_ forwarded: [String]) -> Outcome {
+            gatekeeper.evaluate(AuthRequest(
+                headers: [("Authorization", String.basic("root", "r00t-matrix"))] + forwarded.map { ("Forwarded", $0) },
+                peer: IPAddress("10.0.0.1")))
+        }
+        for refused in [["x, for=198.51.100.4"], ["x", "for=198.51.100.4"], ["for=198.51.100.4"]] {
+            let refusedOutcome = outcome(refused)
+            XCTAssertEqual(refusedOutcome.client, IPAddress("198.51.100.4"), "\(refused)")
+            XCTAssertEqual(refusedOutcome.decision, .deny, "\(refused): \(refusedOutcome.trace)")
+            XCTAssertEqual(refusedOutcome.reason, .insufficientPermissions, "\(refused): \(refusedOutcome.trace)")
+            XCTAssertTrue(refusedOutcome.trace.first?.detail?.contains("PAM_PERM_DENIED") ?? false, "\(refusedOutcome.trace)")
+        }
+        XCTAssertEqual(outcome(["x, for=192.0.2.9"]).decision, .allow, "another network passes pam_access")
+    }
+
+    /// An unknown client (here a malformed element the walk reaches) is denied before PAM is
+    /// asked: a stack cannot apply its network rules without PAM_RHOST.
+    func testUnknownClientIsDeniedWithoutAskingPam() throws {
+        let gatekeeper = try TestSupport.gatekeeper("""
+            [proxy]
+            trusted = ["10.0.0.1"]
+            header = "Forwarded"
+
+            [[stack.default]]
+            plugin = "pam"
+            control = "required"
+            service = "api"
+            confdir = "\(fixture.directory)"
+            """)
+        let outcome = gatekeeper.evaluate(AuthRequest(
+            headers: [("Authorization", String.basic("root", "r00t-matrix")), ("Forwarded", "for=198.51.100.4, x")], peer: IPAddress("10.0.0.1")))
+        XCTAssertNil(outcome.client)
+        XCTAssertEqual(outcome.decision, .deny, "\(outcome.trace)")
+        XCTAssertEqual(outcome.reason, .ipNotAllowed)
+        XCTAssertEqual(outcome.status, 403)
+        XCTAssertTrue(outcome.trace.first?.detail?.hasPrefix("no client address") ?? false, "\(outcome.trace)")
+    }
+
     func testNoCredentialOffersTheChallenge() throws {
         for (authorization, reason) in [(nil, ReasonCode.missingCredentials), ("Bearer abc.def", .unsupportedScheme)] {
             let outcome = try gatekeeper().evaluate(request(authorization))

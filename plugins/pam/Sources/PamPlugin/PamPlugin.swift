@@ -66,9 +66,12 @@ public struct PamPlugin: PortcullisPlugin {
         let challenge = authenticator.configuration.challenge
         switch request.credential {
         case .basic(let user, let password):
+            // Fail closed: without PAM_RHOST, pam_access network rules would not apply at all.
+            guard let client = request.client else {
+                return .deny(.ipNotAllowed, detail: "no client address (no peer, or a forwarded chain the host could not resolve): PAM is not asked without PAM_RHOST")
+            }
             // An IPv4 client reached over IPv6 is written as IPv4, as pam_access rules expect.
-            return authenticator.authenticate(
-                user: user.bytes, password: password.bytes, remoteHost: request.client?.unmapped.description)
+            return authenticator.authenticate(user: user.bytes, password: password.bytes, remoteHost: client.unmapped.description)
         case .malformed(let scheme) where scheme.lowercased() == "basic":
             return .deny(.malformedCredentials, challenge: challenge, detail: "the Basic credential could not be parsed")
         case .none, .bearer, .other, .malformed:

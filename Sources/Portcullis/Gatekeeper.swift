@@ -11,7 +11,8 @@ public final class Gatekeeper: Sendable {
     /// This gatekeeper's verification cache (nil when `[cache] enabled = false`). A reload makes
     /// a new gatekeeper, and so a new, empty cache.
     public let cache: VerificationCache?
-    /// Stacks that are valid but probably wrong (see `StackLint`, `EmptyListLint`); shown by `config check` and logged at start.
+    /// Stacks that are valid but probably wrong (see `StackLint`, `EmptyListLint`), and what plugins
+    /// logged as warnings while they were created; shown by `config check` and logged at start.
     public let warnings: [String]
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
@@ -22,6 +23,7 @@ public final class Gatekeeper: Sendable {
         let cache = configuration.cache.enabled ? VerificationCache(settings: configuration.cache) : nil
         self.cache = cache
         var stacks: [String: Stack] = [:]
+        var pluginWarnings: [String] = []
         for stack in configuration.stacks {
             var entries: [Stack.Entry] = []
             for entry in stack.entries {
@@ -32,6 +34,7 @@ public final class Gatekeeper: Sendable {
                     pluginLogger[metadataKey: "entry"] = "\(entry.key)"
                     let instance = try PluginInstance(library: library, arguments: entry.arguments, logger: pluginLogger)
                     entries.append(Stack.Entry(instance: instance, control: entry.control, anonymous: entry.anonymous))
+                    pluginWarnings += instance.creationWarnings.map { "\(entry.key) (\(entry.plugin)): \($0)" }
                 } catch {
                     throw ConfigError(file: configuration.file, line: entry.line, key: entry.key, message: error.description)
                 }
@@ -41,7 +44,7 @@ public final class Gatekeeper: Sendable {
         self.stacks = stacks
         warnings = configuration.stacks.flatMap { stack in
             stacks[stack.name].map { StackLint.warnings(for: $0, configuration: stack) } ?? []
-        } + EmptyListLint.warnings(for: configuration)
+        } + EmptyListLint.warnings(for: configuration) + pluginWarnings
     }
 
     /// Convenience: parse and load `path`.

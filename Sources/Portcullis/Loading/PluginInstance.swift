@@ -1,6 +1,7 @@
 internal import CPortcullisPlugin
 import Logging
 import PortcullisProtocol
+import Synchronization
 
 /// One configured instance of a plugin (one stack entry): created from its arguments,
 /// destroyed when the last stack using it goes away (after a reload, once in-flight
@@ -12,6 +13,9 @@ final class PluginInstance: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
     private let host: UnsafeMutablePointer<pc_host>
     private let sink: Unmanaged<LogSink>
+    /// What the plugin logged at warning level or above while it was created: configuration
+    /// warnings, shown by `config check` beside the host's own.
+    let creationWarnings: [String]
 
     init(library: PluginLibrary, arguments: [(name: String, value: String)], logger: Logger) throws(PluginLoadError) {
         let sink = Unmanaged.passRetained(LogSink(logger: logger))
@@ -38,6 +42,7 @@ final class PluginInstance: @unchecked Sendable {
         }
         self.library = library
         self.sink = sink
+        creationWarnings = sink.takeUnretainedValue().endCreation()
         self.host = host
         handle = created
     }
@@ -112,10 +117,20 @@ struct PluginAnswer: Sendable {
 /// Receives a plugin instance's log lines.
 final class LogSink: Sendable {
     let logger: Logger
+    /// Warnings logged during create(); nil once the instance exists.
+    private let creationWarnings = Mutex<[String]?>([])
     init(logger: Logger) { self.logger = logger }
+
+    func endCreation() -> [String] {
+        creationWarnings.withLock { warnings in
+            defer { warnings = nil }
+            return warnings ?? []
+        }
+    }
 
     func log(level: UInt32, _ message: pc_str) {
         let text = CArena.string(message)
+        if level >= PC_LOG_WARNING { creationWarnings.withLock { $0?.append(text) } }
         switch level {
         case PC_LOG_DEBUG: logger.debug("\(text)")
         case PC_LOG_INFO: logger.info("\(text)")

@@ -89,10 +89,15 @@ final class PamMatrixTests: XCTestCase {
         assertDeny(authenticator.check("", "correct horse"), .invalidCredentials)
     }
 
-    func testMissingPassdbIsBackendUnavailable() throws {
+    /// PAM_AUTHINFO_UNAVAIL from pam_authenticate is what pam_unix answers for existing accounts
+    /// when it cannot read /etc/shadow, so it must look like a wrong password to the client (a
+    /// backend that is really down, as here, too); the log detail keeps the real code.
+    func testMissingPassdbLooksLikeAWrongPasswordButTheLogSaysWhy() throws {
         try fixture.writeMatrixService("nodb", passdb: fixture.directory + "/does-not-exist")
         let outcome = fixture.authenticator(service: "nodb").check("alice", "correct horse")
-        assertError(outcome, .backendUnavailable)
+        assertDeny(outcome, .invalidCredentials)
+        guard case .deny(_, _, let detail?, _) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertTrue(detail.hasPrefix("pam_authenticate: PAM_AUTHINFO_UNAVAIL"), detail)
     }
 
     func testBrokenStackIsPluginErrorNeverAllow() throws {

@@ -19,7 +19,8 @@ final class PamResultMappingTests: XCTestCase {
         ("maxtries", "auth", .deny, .lockedOut),
         ("perm_denied", "acct", .deny, .insufficientPermissions),
         ("perm_denied", "auth", .error, .pluginError),
-        ("authinfo_unavail", "auth", .error, .backendUnavailable),
+        // pam_unix without access to /etc/shadow, for an existing account: must look like an unknown one.
+        ("authinfo_unavail", "auth", .deny, .invalidCredentials),
         ("authinfo_unavail", "acct", .error, .backendUnavailable),
         ("system_err", "auth", .error, .pluginError),
         ("service_err", "acct", .error, .pluginError),

@@ -3,7 +3,8 @@ import Synchronization
 
 /// Hides how fast PAM said no. pam_unix answers an unknown user (or a locked one) at once but a
 /// wrong password only after hashing it (tens of milliseconds of yescrypt), which tells a patient
-/// client which accounts exist. So every `invalid_credentials` from `pam_authenticate` is padded
+/// client which accounts exist. So every `invalid_credentials` from `pam_authenticate` (including
+/// `PAM_AUTHINFO_UNAVAIL`, which forks unix_chkpwd for existing accounts only) is padded
 /// to the typical duration of a successful `pam_authenticate` (a running average); the padding is
 /// added to the fail delay, which the host waits out without a thread.
 /// Until the first success there is nothing to pad to.
@@ -14,7 +15,7 @@ final class AuthenticationTiming: Sendable {
     func padding(for report: PamTransaction.Report) -> Duration {
         let nanoseconds = Self.nanoseconds(report.authenticateDuration)
         switch (report.stage, report.status) {
-        case (.authenticate, PAM_AUTH_ERR), (.authenticate, PAM_USER_UNKNOWN):
+        case (.authenticate, PAM_AUTH_ERR), (.authenticate, PAM_USER_UNKNOWN), (.authenticate, PAM_AUTHINFO_UNAVAIL):
             let typical = typicalNanoseconds.load(ordering: .relaxed)
             return .nanoseconds(max(0, typical - nanoseconds))
         case (_, PAM_SUCCESS), (.account, _):

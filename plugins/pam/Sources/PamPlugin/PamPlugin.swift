@@ -51,6 +51,7 @@ public struct PamPlugin: PortcullisPlugin {
             // Not fatal: Linux-PAM then uses the "other" service, which denies on Debian.
             host.log(.warning, "pam: no /etc/pam.d/\(service): Linux-PAM will use the 'other' service for every check")
         }
+        Self.warnIfShadowIsUnreadable(service: service, confdir: confdir, host: host)
         authenticator = PamAuthenticator(configuration: .init(
             service: service,
             confdir: confdir,
@@ -61,6 +62,17 @@ public struct PamPlugin: PortcullisPlugin {
     }
 
     public var challenge: String? { authenticator.configuration.challenge }
+
+    /// pam_unix in a process that cannot read /etc/shadow verifies only the password of the user
+    /// the process runs as (through unix_chkpwd): every other account fails. Say so at start,
+    /// where `config check` shows it, instead of leaving it to the logs of the first requests.
+    static func warnIfShadowIsUnreadable(service: String, confdir: String?, host: PluginHost) {
+        guard let directory = PamServiceFile.directory(for: service, confdir: confdir),
+              PamServiceFile(directory: directory).uses("pam_unix.so", service: service, types: ["auth", "account"]),
+              !PamServiceFile.canRead("/etc/shadow") else { return }
+        host.log(.warning, "pam: \(directory)/\(service) uses pam_unix, but this process (uid \(getuid())) cannot read /etc/shadow: "
+                 + "pam_unix will refuse every account but its own; run as root or in group shadow (see the pam plugin's README)")
+    }
 
     public func check(_ request: PluginRequest) -> PluginOutcome {
         let challenge = authenticator.configuration.challenge

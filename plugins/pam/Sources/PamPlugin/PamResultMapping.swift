@@ -4,10 +4,14 @@ import PortcullisPluginKit
 /// PAM result codes to Portcullis outcomes: the table in plugins/pam/README.md, in code.
 enum PamResultMapping {
     /// What a failed transaction means. `PAM_AUTH_ERR` and `PAM_USER_UNKNOWN` share one reason so
-    /// that answers never tell whether an account exists.
+    /// that answers never tell whether an account exists. So does `PAM_AUTHINFO_UNAVAIL` from
+    /// `pam_authenticate`: pam_unix in a daemon that cannot read /etc/shadow answers it for every
+    /// existing account (and `PAM_USER_UNKNOWN` for the others), so a 503 there would list the
+    /// accounts. The log detail keeps the real code.
     static func reason(status: Int32, stage: PamTransaction.Stage) -> (verdict: Verdict, reason: ReasonCode) {
         switch status {
         case PAM_AUTH_ERR, PAM_USER_UNKNOWN: (.deny, .invalidCredentials)
+        case PAM_AUTHINFO_UNAVAIL where stage == .authenticate: (.deny, .invalidCredentials)
         case PAM_ACCT_EXPIRED: (.deny, .accountExpired)
         case PAM_NEW_AUTHTOK_REQD, PAM_CRED_EXPIRED, PAM_AUTHTOK_EXPIRED: (.deny, .expiredCredentials)
         case PAM_MAXTRIES: (.deny, .lockedOut)
@@ -23,6 +27,8 @@ enum PamResultMapping {
         guard report.status == PAM_SUCCESS else {
             let (verdict, reason) = reason(status: report.status, stage: report.stage)
             guard verdict == .deny else { return .error(reason, detail: detail) }
+            let detail = report.status == PAM_AUTHINFO_UNAVAIL
+                ? detail + "; answered as invalid_credentials, so that answers do not tell which accounts exist" : detail
             let delay = Duration.microseconds(report.failDelayMicroseconds) + padding
             return .deny(reason, challenge: challenge, detail: detail, failDelay: delay > .zero ? delay : nil)
         }

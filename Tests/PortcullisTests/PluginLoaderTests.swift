@@ -90,6 +90,89 @@ final class PluginLoaderTests: XCTestCase {
         }
     }
 
+    /// Whoever can write a directory on the way can swap the plugin: refused, whatever the file's mode.
+    func testWorldWritableParentDirectoryIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let shared = directory + "/shared"
+        XCTAssertEqual(mkdir(shared, 0o755), 0)
+        XCTAssertEqual(chmod(shared, 0o777), 0)
+        let path = shared + "/libportcullis-debug.so"
+        try FileManager.default.copyItem(atPath: TestSupport.binDirectory + "/libportcullis-debug.so", toPath: path)
+        XCTAssertEqual(chmod(path, 0o644), 0)
+        XCTAssertThrowsError(try PluginLoader.load(name: "debug", directory: shared)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .unsafeDirectoryPermissions(plugin: "debug", path: path, directory: shared, mode: 0o40777))
+            XCTAssertEqual("\(error)", "plugin 'debug': refusing \(path): its directory \(shared) is writable by group or others (mode 777); expected at most 755, or a root-owned sticky directory")
+        }
+        // Group-writable is as bad; a root-owned sticky directory (like /tmp itself) is fine.
+        XCTAssertEqual(chmod(shared, 0o775), 0)
+        XCTAssertThrowsError(try PluginLoader.load(name: "debug", directory: shared))
+        XCTAssertEqual(chmod(shared, 0o1777), 0)
+        XCTAssertEqual(try PluginLoader.load(name: "debug", directory: shared).name, "debug")
+    }
+
+    func testDirectoryOwnedBySomeoneElseIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let theirs = directory + "/theirs"
+        XCTAssertEqual(mkdir(theirs, 0o755), 0)
+        let path = theirs + "/libportcullis-debug.so"
+        try FileManager.default.copyItem(atPath: TestSupport.binDirectory + "/libportcullis-debug.so", toPath: path)
+        XCTAssertEqual(chown(theirs, 65534, 65534), 0, "the tests run as root")
+        XCTAssertThrowsError(try PluginLoader.load(name: "debug", directory: theirs)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .unsafeDirectoryOwner(plugin: "debug", path: path, directory: theirs, owner: 65534))
+        }
+    }
+
+    /// Debian alternatives make plugin paths symlinks: one to a good file loads, and the file
+    /// behind it is what is checked.
+    func testSymlinkToAGoodFileLoads() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let real = directory + "/real-debug.so"
+        try FileManager.default.copyItem(atPath: TestSupport.binDirectory + "/libportcullis-debug.so", toPath: real)
+        XCTAssertEqual(symlink(real, directory + "/libportcullis-debug.so"), 0)
+        XCTAssertEqual(try PluginLoader.load(name: "debug", directory: directory).name, "debug")
+        // The same symlink to a group-writable file is refused: the target is what counts.
+        XCTAssertEqual(chmod(real, 0o664), 0)
+        XCTAssertThrowsError(try PluginLoader.load(name: "debug", directory: directory)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .unsafePermissions(plugin: "debug", path: directory + "/libportcullis-debug.so", mode: 0o100664))
+        }
+    }
+
+    /// A good-looking symlink in a safe directory that points into a writable one is refused:
+    /// every directory of the resolved path is checked.
+    func testSymlinkIntoAWritableDirectoryIsRefused() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let drop = directory + "/drop"
+        XCTAssertEqual(mkdir(drop, 0o755), 0)
+        XCTAssertEqual(chmod(drop, 0o777), 0)
+        let target = drop + "/evil.so"
+        // The constructor would run at dlopen, before any name check: it must never get there.
+        let marker = directory + "/constructor-ran"
+        try TestSupport.compilePlugin(source: """
+            #include <stdio.h>
+            __attribute__((constructor)) static void run(void) { FILE *f = fopen("\(marker)", "w"); if (f) fclose(f); }
+
+            """ + Self.descriptorSource(name: "debug", major: "1", size: "sizeof(pc_plugin_descriptor)"), to: target)
+        XCTAssertEqual(chmod(target, 0o644), 0)
+        let safe = directory + "/plugins"
+        XCTAssertEqual(mkdir(safe, 0o755), 0)
+        XCTAssertEqual(symlink(target, safe + "/libportcullis-debug.so"), 0)
+        XCTAssertThrowsError(try PluginLoader.load(name: "debug", directory: safe)) { error in
+            XCTAssertEqual(error as? PluginLoadError,
+                           .unsafeDirectoryPermissions(plugin: "debug", path: safe + "/libportcullis-debug.so", directory: drop, mode: 0o40777))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the refused library's constructor ran")
+    }
+
+    /// A FIFO in the plugin's place is refused without hanging the open.
+    func testFIFOIsRefusedPromptly() throws {
+        let directory = try TestSupport.temporaryDirectory(self)
+        let path = directory + "/libportcullis-fifo.so"
+        XCTAssertEqual(mkfifo(path, 0o644), 0)
+        XCTAssertThrowsError(try PluginLoader.load(name: "fifo", directory: directory)) { error in
+            XCTAssertEqual(error as? PluginLoadError, .notRegularFile(plugin: "fifo", path: path))
+        }
+    }
+
     func testFileThatIsNotALibrary() throws {
         let directory = try TestSupport.temporaryDirectory(self)
         let path = directory + "/libportcullis-text.so"

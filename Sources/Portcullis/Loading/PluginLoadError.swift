@@ -6,6 +6,8 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
     case notRegularFile(plugin: String, path: String)
     case unsafePermissions(plugin: String, path: String, mode: UInt32)
     case unsafeOwner(plugin: String, path: String, owner: UInt32)
+    case unsafeDirectoryPermissions(plugin: String, path: String, directory: String, mode: UInt32)
+    case unsafeDirectoryOwner(plugin: String, path: String, directory: String, owner: UInt32)
     case notLoadable(plugin: String, path: String, reason: String)
     case entryMissing(plugin: String, path: String)
     case noDescriptor(plugin: String, path: String)
@@ -27,6 +29,10 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
             "plugin '\(plugin)': refusing \(path): writable by group or others (mode \(String(mode & 0o7777, radix: 8))); expected at most 755"
         case .unsafeOwner(let plugin, let path, let owner):
             "plugin '\(plugin)': refusing \(path): owned by uid \(owner); expected root or the user running portcullis"
+        case .unsafeDirectoryPermissions(let plugin, let path, let directory, let mode):
+            "plugin '\(plugin)': refusing \(path): its directory \(directory) is writable by group or others (mode \(String(mode & 0o7777, radix: 8))); expected at most 755, or a root-owned sticky directory"
+        case .unsafeDirectoryOwner(let plugin, let path, let directory, let owner):
+            "plugin '\(plugin)': refusing \(path): its directory \(directory) is owned by uid \(owner); expected root or the user running portcullis"
         case .notLoadable(let plugin, let path, let reason):
             "plugin '\(plugin)': cannot load \(path): \(reason)"
         case .entryMissing(let plugin, let path):

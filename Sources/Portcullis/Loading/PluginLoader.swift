@@ -7,9 +7,12 @@ import Glibc
 
 /// Finds, checks and loads plugin images.
 ///
-/// Before anything in a file runs, the loader checks it: a regular file, not writable by group
-/// or others, owned by root or the current user. Then `dlopen(RTLD_NOW | RTLD_LOCAL |
-/// RTLD_NODELETE)`, the entry symbol, and the descriptor: ABI major, size, name, functions.
+/// Before anything in a file runs, the loader opens it once and checks it through the
+/// descriptor (``PluginFile``): a regular file, not writable by group or others, owned by root
+/// or the current user, in directories nobody else can change. Then `dlopen(RTLD_NOW |
+/// RTLD_LOCAL | RTLD_NODELETE)` of that descriptor, the entry symbol, and the descriptor: ABI
+/// major, size, name, functions. The name check comes after `dlopen`, when the image's
+/// constructors have already run: the file and directory checks are what protect.
 public enum PluginLoader {
     public static let entrySymbol = "portcullis_plugin_v1"
 
@@ -39,13 +42,14 @@ public enum PluginLoader {
         guard isValidName(name) else { throw .invalidName(name) }
         let file = path ?? "\(directory ?? defaultDirectory())/\(fileName(for: name))"
         return try loaded.withLock { (images: inout [String: PluginLibrary]) throws(PluginLoadError) -> PluginLibrary in
-            try checkFile(file, plugin: name)
+            let opened = try PluginFile.open(file, plugin: name)
             let library: PluginLibrary
-            if let known = images[file] {
+            if let known = images[opened.resolved] {
+                close(opened.descriptor)
                 library = known
             } else {
-                library = try open(file, plugin: name)
-                images[file] = library
+                library = try load(opened, plugin: name)
+                images[opened.resolved] = library
             }
             guard library.name == name else { throw .nameMismatch(plugin: name, path: file, found: library.name) }
             return library
@@ -64,26 +68,16 @@ public enum PluginLoader {
         return name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x5F }
     }
 
-    /// Refuses files an attacker other than root or ourselves could have written.
-    /// (The directory is the operator's to secure; this catches the common mistakes.)
-    private static func checkFile(_ file: String, plugin: String) throws(PluginLoadError) {
-        var info = stat()
-        guard stat(file, &info) == 0 else {
-            if errno == ENOENT { throw .fileMissing(plugin: plugin, path: file) }
-            throw .notLoadable(plugin: plugin, path: file, reason: String(cString: strerror(errno)))
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(plugin: plugin, path: file) }
-        guard info.st_mode & (S_IWGRP | S_IWOTH) == 0 else {
-            throw .unsafePermissions(plugin: plugin, path: file, mode: info.st_mode)
-        }
-        guard info.st_uid == 0 || info.st_uid == geteuid() else {
-            throw .unsafeOwner(plugin: plugin, path: file, owner: info.st_uid)
-        }
-    }
-
-    private static func open(_ file: String, plugin: String) throws(PluginLoadError) -> PluginLibrary {
-        guard let handle = dlopen(file, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
-            throw .notLoadable(plugin: plugin, path: file, reason: dlerror().map { String(cString: $0) } ?? "unknown dlopen error")
+    /// Maps the checked descriptor. Once `dlopen` succeeds the descriptor stays open for the life
+    /// of the process (images are never unloaded either): glibc knows the image by the name
+    /// `/proc/self/fd/N`, and a number closed and reused would make a later `dlopen` of another
+    /// plugin hand back this image.
+    private static func load(_ opened: PluginFile, plugin: String) throws(PluginLoadError) -> PluginLibrary {
+        let file = opened.path
+        guard let handle = dlopen(opened.procPath, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+            let reason = dlerror().map { String(cString: $0) } ?? "unknown dlopen error"
+            close(opened.descriptor)
+            throw .notLoadable(plugin: plugin, path: file, reason: reason.replacing(opened.procPath, with: opened.resolved))
         }
         guard let symbol = dlsym(handle, entrySymbol) else { throw .entryMissing(plugin: plugin, path: file) }
         let entry = unsafeBitCast(symbol, to: pc_plugin_entry.self)

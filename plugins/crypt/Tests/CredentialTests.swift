@@ -92,6 +92,26 @@ final class CredentialTests: XCTestCase {
         assertDenied(lax.check("des", des), .invalidCredentials)
     }
 
+    /// With allow_plaintext, a hash of an unknown scheme used to become a password equal to its
+    /// own text: anyone who read the file could log in with the hash. Such lines are now skipped
+    /// with their line numbers, and the plaintext users are counted in a warning at load.
+    func testAHashShapedValueIsNeverAPlaintextPassword() throws {
+        let hashes = ["$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo", "{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "$", "_", "{CRYPT}x"]
+        let path = try writeFile(self, ["plain:secret"] + hashes.enumerated().map { "user\($0.offset):\($0.element)" })
+        let recorder = LogRecorder()
+        let lax = try makePlugin([("file", path), ("allow_plaintext", "true")], log: recorder.log)
+        assertAllowed(lax.check("plain", "secret"), as: "plain")
+        for (index, hash) in hashes.enumerated() {
+            assertDenied(lax.check("user\(index)", hash), .invalidCredentials)
+        }
+        let warnings = recorder.all.filter { $0.0 == .warning }.map(\.1)
+        for index in hashes.indices {
+            XCTAssertTrue(warnings.contains { $0.hasPrefix("\(path):\(index + 2): unrecognised password hash for user 'user\(index)'") }, "\(warnings)")
+        }
+        XCTAssertTrue(warnings.contains("\(path): 1 user has a plaintext password (allow_plaintext = true): anyone who can read the file can log in as them"),
+                      "\(warnings)")
+    }
+
     func testConcurrentChecks() throws {
         let lines = [
             firstLine(try runTool("htpasswd", ["-n", "-i", "-B", "-C", "4", "b"], input: Array("pw-b".utf8))),

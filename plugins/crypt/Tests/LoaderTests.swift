@@ -28,6 +28,19 @@ final class LoaderTests: XCTestCase {
 
     let challenge = #"Basic realm="internal API", charset="UTF-8""#
 
+    /// The same through the real loader: the hash text is no password, and `config check`
+    /// shows the skipped line and the plaintext count among its warnings.
+    func testAllowPlaintextNeverTakesAHashForAPassword() throws {
+        let argon = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+        let file = try writeFile(self, ["dave:plainpw", "bob:\(argon)"])
+        let gatekeeper = try gatekeeper(file: file, extra: "allow_plaintext = true")
+        XCTAssertEqual(gatekeeper.evaluate(request(basic("bob", argon))).reason, .invalidCredentials)
+        XCTAssertEqual(gatekeeper.evaluate(request(basic("dave", "plainpw"))).principal, "dave")
+        XCTAssertTrue(gatekeeper.warnings.contains { $0.hasPrefix("stack.default[0] (crypt): \(file):2: unrecognised password hash for user 'bob'") },
+                      "\(gatekeeper.warnings)")
+        XCTAssertTrue(gatekeeper.warnings.contains { $0.contains("1 user has a plaintext password") }, "\(gatekeeper.warnings)")
+    }
+
     func testVerdictsThroughTheHost() throws {
         let latin1: [UInt8] = [0x70, 0xE4, 0x73, 0x73, 0x3A, 0x77, 0xF6, 0x72, 0x64]
         let tool = TestSupport.binDirectory + "/portcullis-hash"

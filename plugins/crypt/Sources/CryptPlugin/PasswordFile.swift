@@ -66,7 +66,9 @@ struct PasswordFile: Sendable {
                 aging = ShadowAging(lastChange: numbers[0], maximumDays: numbers[1], inactiveDays: numbers[2], expiresOn: numbers[3])
             }
             guard let hash = StoredHash(Array(fields[1]), allowPlaintext: allowPlaintext) else {
-                skip("unrecognised password hash for user '\(principal)' (plaintext needs allow_plaintext = true)")
+                skip(allowPlaintext
+                    ? "unrecognised password hash for user '\(principal)' (shaped like a hash, so not taken as a plaintext password)"
+                    : "unrecognised password hash for user '\(principal)' (plaintext needs allow_plaintext = true)")
                 continue
             }
             let user = Array(fields[0])
@@ -88,6 +90,11 @@ struct PasswordFile: Sendable {
         self.entries = entries
         self.dummy = dummy
         self.problems = problems
+    }
+
+    /// How many users have a plaintext password (`allow_plaintext = true`), for the load warning.
+    var plaintextUsers: Int {
+        entries.values.filter { if case .plaintext = $0.hash { true } else { false } }.count
     }
 
     /// An aging field: empty is nil (no limit); otherwise a non-negative decimal number of days.

@@ -25,6 +25,9 @@ extension WatchedFile where Value == PasswordFile {
 
     private static func logLoaded(_ file: PasswordFile, from path: String, _ log: Log) {
         for problem in file.problems { log(.warning, problem) }
+        if file.plaintextUsers > 0 {
+            log(.warning, "\(path): \(file.plaintextUsers) \(file.plaintextUsers == 1 ? "user has" : "users have") a plaintext password (allow_plaintext = true): anyone who can read the file can log in as them")
+        }
         log(.info, "\(path): loaded \(file.entries.count) users (\(file.format.rawValue) format)")
     }
 }

@@ -11,7 +11,9 @@ enum StoredHash: Sendable, Equatable {
     /// A plaintext password (`htpasswd -p`), only with `allow_plaintext = true`.
     case plaintext([UInt8])
 
-    /// Classifies a stored hash; nil when it is none of the above (a malformed line).
+    /// Classifies a stored hash; nil when it is none of the above (a malformed line). A value
+    /// shaped like a hash this plugin cannot verify (`$argon2id$…`, `{SSHA}…`, `$`, `_…`) is never
+    /// taken for a plaintext password: that would make the hash text itself the password.
     init?(_ stored: [UInt8], allowPlaintext: Bool) {
         if stored.isEmpty || stored.first == UInt8(ascii: "!") || stored.first == UInt8(ascii: "*") {
             self = .locked
@@ -22,10 +24,20 @@ enum StoredHash: Sendable, Equatable {
             self = .apacheSHA1(stored)
         } else if Self.looksLikeCrypt(stored) && Libxcrypt.knowsMethod(of: stored) {
             self = .crypt(stored)
-        } else if allowPlaintext {
+        } else if allowPlaintext && !Self.looksLikeHash(stored) {
             self = .plaintext(stored)
         } else {
             return nil
+        }
+    }
+
+    /// Any hash format's shape: `$…` and `_…` (crypt(3) prefixes), `{SCHEME}…` (LDAP and Apache),
+    /// or a complete-looking DES or BSDi hash.
+    static func looksLikeHash(_ stored: [UInt8]) -> Bool {
+        switch stored.first {
+        case UInt8(ascii: "$"), UInt8(ascii: "_"): return true
+        case UInt8(ascii: "{"): return stored.contains(UInt8(ascii: "}"))
+        default: return looksLikeCrypt(stored)
         }
     }
 

@@ -248,6 +248,31 @@ final class RejectionTests: XCTestCase {
         XCTAssertEqual(revoked.ids, ["jti-1", "jti-2"])
     }
 
+    /// A numeric jti used to be compared only as a string, so it could never be revoked.
+    func testAnIntegerJtiIsRevokedByItsDecimalText() throws {
+        let revoked = try RevocationList(bytes: Array("42\n-7\n9007199254740991\n".utf8), file: "revoked")
+        for jti in [42.0, -7, 9_007_199_254_740_991] {
+            assertRejected(token(["jti": .number(jti)]), .revoked, reason: .revokedCredentials, revoked: revoked)
+        }
+        // JSON does not tell 42 from 42.0 or 4.2e1: the same number, the same id.
+        for text in ["42.0", "4.2e1"] {
+            let claims = #"{"sub":"alice","exp":\#(Int(now) + 900),"jti":\#(text)}"#
+            assertRejected(token(header: #"{"alg":"HS256","kid":"2026-11"}"#, claims: claims), .revoked, reason: .revokedCredentials, revoked: revoked)
+        }
+        XCTAssertNoThrow(try verifier.verify(token(["jti": .number(43)]), keys: keys, revoked: revoked, now: now).get())
+    }
+
+    /// A jti that is neither a string nor an exact integer could not be revoked: refused, with
+    /// or without a revocation list.
+    func testAJtiThatCannotBeRevokedIsRefused() throws {
+        let revoked = try RevocationList(bytes: Array("4\n".utf8), file: "revoked")
+        for jti: JSONValue in [.number(4.5), .number(9_007_199_254_740_992), .number(-1e300), .bool(true), .null, .array([.string("4")]),
+                               .object(JSONObject(["id": .string("4")]))] {
+            assertRejected(token(["jti": jti]), .invalidClaim("jti"), reason: .invalidCredentials, revoked: revoked)
+            assertRejected(token(["jti": jti]), .invalidClaim("jti"), reason: .invalidCredentials)
+        }
+    }
+
     /// A revocation file written on Windows (CRLF) revokes the same ids.
     func testRevocationFileWithCRLFLines() throws {
         let revoked = try RevocationList(bytes: Array("# list\r\njti-1\r\njti-2\r\n".utf8), file: "revoked")

@@ -122,8 +122,10 @@ public struct TokenVerifier: Sendable {
         let subject = claims["sub"]?.stringValue
         if claims["sub"] != nil, subject == nil || subject?.isEmpty == true { throw .invalidClaim("sub") }
         if policy.requireSubject, subject == nil { throw .missingClaim("sub") }
-        if let revoked, !revoked.ids.isEmpty, let jti = claims["jti"]?.stringValue, revoked.contains(jti) {
-            throw .revoked
+        // Checked with or without a revocation list, so adding one never starts refusing tokens.
+        if let value = claims["jti"] {
+            guard let jti = TokenID.text(of: value) else { throw .invalidClaim("jti") }
+            if let revoked, !revoked.ids.isEmpty, revoked.contains(jti) { throw .revoked }
         }
         let attributes = policy.exposedClaims.compactMap { name in
             claims[name].flatMap(Self.attributeText).map { Attribute(name, $0) }

@@ -23,13 +23,17 @@ public struct FileSnapshot: Sendable {
     public static let defaultMaximumSize = 64 << 20
 
     /// Reads the regular file at `path` (following symbolic links), at most `maximumSize` bytes.
+    ///
+    /// Opened with `O_NONBLOCK` and checked on the descriptor before anything is read: a FIFO
+    /// put in the file's place would otherwise block the open until a writer came, and a device
+    /// such as /dev/zero would never end. (On a regular file the flag changes nothing.)
     public static func read(_ path: String, maximumSize: Int = defaultMaximumSize) throws(FileReadError) -> FileSnapshot {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw FileReadError(path: path, step: .open) }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw FileReadError(path: path, step: .stat) }
-        // Not a directory, and not a device such as /dev/zero that never ends.
+        // Not a directory, a FIFO or a device.
         guard info.st_mode & S_IFMT == S_IFREG else { throw FileReadError(path: path, reason: "not a regular file") }
         guard info.st_size <= maximumSize else { throw FileReadError(path: path, reason: "larger than \(maximumSize) bytes") }
 

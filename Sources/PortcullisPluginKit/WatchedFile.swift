@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -9,16 +10,23 @@ import Darwin
 /// A value loaded from a file (or from several files loaded together) and reloaded when a file
 /// changes, so passwords, keys and lists follow the disk without a restart.
 ///
-/// Two ways to notice a change:
-/// - `current()` on the request path: a lock and, at most once per `interval`, one `stat` per
-///   file. Only one thread reloads at a time; the others keep using the old value meanwhile.
-/// - `reloadIfChanged()` from a timer of the plugin's own, with `value` on the request path.
+/// Two ways to notice a change, and neither does file I/O on the request path:
+/// - `current()` on the request path: a lock and a clock read. At most once per `interval` it
+///   schedules a look at the files on this file's own background queue and returns the value in
+///   force; what the look loads is served from the following calls. A file that hangs (a FIFO put
+///   in its place, a stalled network file system) can stall only that queue, never a request.
+/// - `reloadIfChanged()`, synchronous, from a timer of the plugin's own (with `value` on the
+///   request path), or wherever waiting is fine.
 ///
 /// A change is a different `FileStamp` (device, inode, size, modification or change time). The
 /// bytes are read with `FileSnapshot.read`, so the stamp kept is that of the version read. A
-/// version that cannot be read or loaded leaves the previous value in force (fail safe, never
-/// open) and is reported once, not at every check; the next change is tried again. A file that
-/// changes while it is being read is not put in force half-read: it is tried again next time.
+/// version that cannot be read or loaded (anything but a regular file, too) leaves the previous
+/// value in force (fail safe, never open) and is reported once, not at every look; the next
+/// change is tried again. A file that changes while it is being read is not put in force
+/// half-read: it is tried again next time.
+///
+/// Releasing a `WatchedFile` waits for a look in progress, and no look starts after it: `report`
+/// may log through the host, which frees its log callback once the instance is destroyed.
 ///
 /// ```swift
 /// let users = try WatchedFile(path: path, interval: .seconds(1), report: { change in
@@ -42,32 +50,21 @@ public final class WatchedFile<Value: Sendable>: Sendable {
     }
 
     /// The files, in the order `load` receives them.
-    public let paths: [String]
-    private let interval: Int64
-    private let maximumSize: Int
-    private let load: @Sendable ([FileSnapshot]) throws -> Value
-    private let report: @Sendable (Reload) -> Void
-
-    private struct InForce {
-        var value: Value
-        var nextCheck: Int64
-    }
-
-    private let inForce: Mutex<InForce>
-    /// The stamps of the last attempt, good or bad (nil for a file that could not be stat'ed).
-    /// Held for a whole reload, so two reloads never interleave.
-    private let lastSeen: Mutex<[FileStamp?]>
+    public var paths: [String] { core.paths }
+    private let core: Core
+    /// Runs the looks `current()` schedules, one at a time, off the request path.
+    private let queue = DispatchQueue(label: "portcullis.watched-file")
 
     /// Reads and loads the files now; a failure here is a configuration error and is thrown.
     ///
     /// - Parameters:
     ///   - paths: the files, read in this order and loaded together: a failure in any one keeps
     ///     the previous value, so part of a change is never put in force alone.
-    ///   - interval: least time between two looks at the files by `current()`; zero looks at
-    ///     every call. `reloadIfChanged()` always looks.
+    ///   - interval: least time between two looks scheduled by `current()`; zero schedules one
+    ///     whenever none is pending. `reloadIfChanged()` always looks.
     ///   - maximumSize: the largest file accepted, in bytes.
     ///   - report: told of every `.reloaded` and `.failed` (once per change), on the thread that
-    ///     reloaded; log from here. Never log file contents: they may be secrets.
+    ///     looked; log from here. Never log file contents: they may be secrets.
     ///   - load: makes the value from the files' snapshots, one per path; throws for a bad file.
     ///     Name the file (`snapshot.path`) and line in the error.
     public init(
@@ -75,15 +72,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
         report: @escaping @Sendable (Reload) -> Void = { _ in },
         load: @escaping @Sendable ([FileSnapshot]) throws -> Value
     ) throws {
-        let snapshots = try paths.map { path throws(FileReadError) in try FileSnapshot.read(path, maximumSize: maximumSize) }
-        let value = try load(snapshots)
-        self.paths = paths
-        self.interval = Self.nanoseconds(interval)
-        self.maximumSize = maximumSize
-        self.load = load
-        self.report = report
-        inForce = Mutex(InForce(value: value, nextCheck: Self.now() + self.interval))
-        lastSeen = Mutex(snapshots.map(\.stamp))
+        core = try Core(paths: paths, interval: interval, maximumSize: maximumSize, report: report, load: load)
     }
 
     /// A value loaded from one file.
@@ -97,74 +86,134 @@ public final class WatchedFile<Value: Sendable>: Sendable {
         }
     }
 
-    /// The value in force, without looking at the files (for callers that reload on a timer).
-    public var value: Value { inForce.withLock { $0.value } }
-
-    /// The value from the newest good version of the files, looking for a change first when
-    /// `interval` has passed since the last look.
-    public func current() -> Value {
-        let now = Self.now()
-        let (value, due) = inForce.withLock { state -> (Value, Bool) in
-            guard now >= state.nextCheck else { return (state.value, false) }
-            state.nextCheck = now + interval
-            return (state.value, true)
-        }
-        guard due else { return value }
-        // Another thread reloading now: serve the old value rather than wait on the request path.
-        let result = lastSeen.withLockIfAvailable { lastSeen in reload(&lastSeen) }
-        guard case .reloaded(let reloaded)? = result else { return value }
-        return reloaded
+    deinit {
+        core.stop()
+        // The queue holds the core, never self: this never runs on the queue, so it cannot deadlock.
+        queue.sync {}
     }
 
-    /// Looks at the files now and reloads them if any changed; waits for a reload in progress.
+    /// The value in force, without looking at the files (for callers that reload on a timer).
+    public var value: Value { core.value }
+
+    /// The value from the newest good version of the files loaded so far. When `interval` has
+    /// passed since the last look, schedules the next one in the background; never waits for it.
+    public func current() -> Value {
+        let (value, due) = core.claimLook()
+        if due { queue.async { [core] in core.scheduledLook() } }
+        return value
+    }
+
+    /// Looks at the files now, on the calling thread, and reloads them if any changed; waits for
+    /// a look in progress.
     @discardableResult
     public func reloadIfChanged() -> Reload {
-        lastSeen.withLock { lastSeen in reload(&lastSeen) }
+        core.reloadIfChanged()
     }
 
-    private func reload(_ lastSeen: inout [FileStamp?]) -> Reload {
-        let seen = stamps()
-        guard seen != lastSeen else { return .unchanged }
-        let result: Reload
-        do {
+    /// The state, shared with the background queue (which must not keep the `WatchedFile` itself).
+    private final class Core: Sendable {
+        let paths: [String]
+        private let interval: Int64
+        private let maximumSize: Int
+        private let load: @Sendable ([FileSnapshot]) throws -> Value
+        private let report: @Sendable (Reload) -> Void
+
+        private struct InForce {
+            var value: Value
+            var nextLook: Int64
+            var lookScheduled = false
+            var stopped = false
+        }
+
+        private let inForce: Mutex<InForce>
+        /// The stamps of the last attempt, good or bad (nil for a file that could not be stat'ed).
+        /// Held for a whole reload, so two reloads never interleave.
+        private let lastSeen: Mutex<[FileStamp?]>
+
+        init(paths: [String], interval: Duration, maximumSize: Int, report: @escaping @Sendable (Reload) -> Void,
+             load: @escaping @Sendable ([FileSnapshot]) throws -> Value) throws {
             let snapshots = try paths.map { path throws(FileReadError) in try FileSnapshot.read(path, maximumSize: maximumSize) }
             let value = try load(snapshots)
-            let read: [FileStamp?] = snapshots.map(\.stamp)
-            // Rewritten in place while read, or one of several replaced meanwhile: may be torn.
-            guard stamps() == read else { return .changing }
-            inForce.withLock { $0.value = value }
-            lastSeen = read
-            result = .reloaded(value)
-        } catch {
-            // A file caught half-written fails to parse, yet is no operator's mistake.
-            guard stamps() == seen else { return .changing }
-            lastSeen = seen
-            result = .failed(error, keeping: self.value)
+            self.paths = paths
+            self.interval = Self.nanoseconds(interval)
+            self.maximumSize = maximumSize
+            self.load = load
+            self.report = report
+            inForce = Mutex(InForce(value: value, nextLook: Self.now() + self.interval))
+            lastSeen = Mutex(snapshots.map(\.stamp))
         }
-        report(result)
-        return result
-    }
 
-    private func stamps() -> [FileStamp?] {
-        paths.map { FileStamp(path: $0) }
-    }
+        var value: Value { inForce.withLock { $0.value } }
 
-    /// Nanoseconds on a coarse monotonic clock: cheap enough to read on every request.
-    private static func now() -> Int64 {
-        var now = timespec()
-        #if os(Linux)
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
-        #else
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        #endif
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-    }
+        /// The value in force, and whether the caller must schedule a look (due, none pending).
+        func claimLook() -> (Value, Bool) {
+            let now = Self.now()
+            return inForce.withLock { state in
+                guard now >= state.nextLook, !state.lookScheduled, !state.stopped else { return (state.value, false) }
+                state.nextLook = now + interval
+                state.lookScheduled = true
+                return (state.value, true)
+            }
+        }
 
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        // Past ~292 years: never look again.
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max / 2 : whole + attoseconds / 1_000_000_000
+        func scheduledLook() {
+            guard !inForce.withLock({ $0.stopped }) else { return }
+            reloadIfChanged()
+            inForce.withLock { $0.lookScheduled = false }
+        }
+
+        func stop() {
+            inForce.withLock { $0.stopped = true }
+        }
+
+        func reloadIfChanged() -> Reload {
+            lastSeen.withLock { lastSeen in reload(&lastSeen) }
+        }
+
+        private func reload(_ lastSeen: inout [FileStamp?]) -> Reload {
+            let seen = stamps()
+            guard seen != lastSeen else { return .unchanged }
+            let result: Reload
+            do {
+                let snapshots = try paths.map { path throws(FileReadError) in try FileSnapshot.read(path, maximumSize: maximumSize) }
+                let value = try load(snapshots)
+                let read: [FileStamp?] = snapshots.map(\.stamp)
+                // Rewritten in place while read, or one of several replaced meanwhile: may be torn.
+                guard stamps() == read else { return .changing }
+                inForce.withLock { $0.value = value }
+                lastSeen = read
+                result = .reloaded(value)
+            } catch {
+                // A file caught half-written fails to parse, yet is no operator's mistake.
+                guard stamps() == seen else { return .changing }
+                lastSeen = seen
+                result = .failed(error, keeping: self.value)
+            }
+            report(result)
+            return result
+        }
+
+        private func stamps() -> [FileStamp?] {
+            paths.map { FileStamp(path: $0) }
+        }
+
+        /// Nanoseconds on a coarse monotonic clock: cheap enough to read on every request.
+        private static func now() -> Int64 {
+            var now = timespec()
+            #if os(Linux)
+            clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+            #else
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            #endif
+            return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        }
+
+        private static func nanoseconds(_ duration: Duration) -> Int64 {
+            let (seconds, attoseconds) = duration.components
+            guard seconds >= 0 else { return 0 }
+            // Past ~292 years: never look again.
+            let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+            return overflow ? Int64.max / 2 : whole + attoseconds / 1_000_000_000
+        }
     }
 }

@@ -53,6 +53,11 @@ final class LogRecorder: @unchecked Sendable {
     var all: [(PluginHost.LogLevel, String)] { lock.withLock { lines } }
 }
 
+/// Whether `outcome` allows `principal`: for polling a change that takes effect in the background.
+func allows(_ outcome: PluginOutcome, _ principal: String) -> Bool {
+    if case .allow(let identity, _, _) = outcome { identity.principal == principal } else { false }
+}
+
 extension XCTestCase {
     func assertAllowed(_ outcome: PluginOutcome, as principal: String, file: StaticString = #filePath, line: UInt = #line) {
         guard case .allow(let identity, _, _) = outcome else {

@@ -107,22 +107,58 @@ final class LoaderTests: XCTestCase {
         let leaked = token(["jti": .string("leaked-1")])
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(leaked)")).decision, .allow)
         try TestSupport.replaceAtomically(revokedFile, with: "leaked-1\n")
+        // Files are looked at in the background: the change is served soon, never waited for.
+        XCTAssertTrue(TestSupport.eventually { gatekeeper.evaluate(request("Bearer \(leaked)")).reason == .revokedCredentials })
         let revoked = gatekeeper.evaluate(request("Bearer \(leaked)"))
         XCTAssertEqual(revoked.reason, .revokedCredentials)
         XCTAssertEqual(revoked.challenges, [#"Bearer realm="api", error="invalid_token", error_description="The access token was revoked""#])
 
         let next = randomKey(kid: "2026-12")
         try TestSupport.replaceAtomically(keyFile, with: jwks([next]))
-        XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
+        XCTAssertTrue(TestSupport.eventually { gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision == .allow })
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token())")).reason, .invalidCredentials, "the retired key no longer verifies")
 
         // A broken key file keeps the keys in use, and the log says why without any key.
         try TestSupport.replaceAtomically(keyFile, with: #"{"keys":[{"kty":"oct","kid":"short","alg":"HS256","k":"AAAA"}]}"#)
         XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
+        XCTAssertTrue(TestSupport.eventually { logs.lines.contains { $0.contains("keeping the previous keys") } }, "\(logs.lines)")
+        XCTAssertEqual(gatekeeper.evaluate(request("Bearer \(token(key: next))")).decision, .allow)
         let warning = try XCTUnwrap(logs.lines.first { $0.contains("keeping the previous keys") }, "\(logs.lines)")
         XCTAssertTrue(warning.contains(keyFile.path))
         let secret = TokenIssuer.encode(next.secret.withUnsafeBytes { Array($0) })
         XCTAssertFalse(logs.lines.contains { $0.contains(secret) || $0.contains(leaked) })
+    }
+
+    /// The key file replaced by a FIFO used to block open(2) in the one request that noticed the
+    /// change, on the event loop, until some writer came: the daemon froze. Now checks return at
+    /// once with the old keys, and the log names the file and why it was refused.
+    func testAKeyFileReplacedByAFIFONeitherBlocksNorLosesTheKeys() throws {
+        let logs = LogCapture()
+        let (gatekeeper, keyFile) = try gatekeeper(extra: "reload_interval = 0", logger: Logger(label: "hmac-test") { _ in logs })
+        let good = "Bearer \(token())"
+        XCTAssertEqual(gatekeeper.evaluate(request(good)).decision, .allow)
+        try FileManager.default.removeItem(at: keyFile)
+        XCTAssertEqual(mkfifo(keyFile.path, 0o600), 0)
+        defer {
+            // Should a check still block in open(2), a writer lets it go, so the suite goes on.
+            let writer = open(keyFile.path, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
+
+        let answered = expectation(description: "checks answer while the key file is a FIFO")
+        let decisions = Mutex<[Outcome.Decision]>([])
+        let request = self.request(good)
+        DispatchQueue.global().async {
+            for _ in 0..<50 {
+                let decision = gatekeeper.evaluate(request).decision
+                decisions.withLock { $0.append(decision) }
+            }
+            answered.fulfill()
+        }
+        wait(for: [answered], timeout: 5)
+        XCTAssertEqual(decisions.withLock { $0 }, Array(repeating: .allow, count: 50), "the old keys stay in force")
+        XCTAssertTrue(TestSupport.eventually { logs.lines.contains { $0 == "keeping the previous keys: \(keyFile.path): not a regular file" } },
+                      "\(logs.lines)")
     }
 
     func testConfigurationErrorsNameTheProblem() throws {

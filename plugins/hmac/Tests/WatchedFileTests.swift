@@ -142,17 +142,17 @@ final class WatchedFileTests: XCTestCase {
         try replace(path, with: "one\n")
         guard case .failed(let error, keeping: 1) = watched.reloadIfChanged() else { return XCTFail("a bad file must fail") }
         XCTAssertEqual("\(error)", "\(path): not a number")
-        XCTAssertEqual(watched.current(), 1)
-        XCTAssertEqual(watched.current(), 1)
+        XCTAssertEqual(watched.value, 1)
         guard case .unchanged = watched.reloadIfChanged() else { return XCTFail("the same bad version is not tried again") }
 
         try FileManager.default.removeItem(atPath: path)
         guard case .failed(let missing, keeping: 1) = watched.reloadIfChanged() else { return XCTFail("a removed file must fail") }
         XCTAssertEqual(missing as? FileReadError, FileReadError(path: path, step: .open, reason: "No such file or directory"))
-        XCTAssertEqual(watched.current(), 1)
+        XCTAssertEqual(watched.value, 1)
 
+        // current() schedules the look in the background; the new version follows soon after.
         try replace(path, with: "3\n")
-        XCTAssertEqual(watched.current(), 3)
+        XCTAssertTrue(TestSupport.eventually { watched.current() == 3 })
         XCTAssertEqual(reports.all, [
             "failed \(path): not a number; keeping 1",
             "failed \(path): cannot open: No such file or directory; keeping 1",
@@ -177,7 +177,8 @@ final class WatchedFileTests: XCTestCase {
         let eager = try watch(path, interval: .zero, reports: reports)
         try replace(path, with: "2\n")
         XCTAssertEqual(lazy.current(), 1, "not looked at again within the interval")
-        XCTAssertEqual(eager.current(), 2, "interval zero looks at every call")
+        XCTAssertTrue(TestSupport.eventually { eager.current() == 2 }, "interval zero looks whenever no look is pending")
+        XCTAssertEqual(lazy.current(), 1, "still not looked at within the interval")
         // The explicit look (a timer's) ignores the interval.
         guard case .reloaded(2) = lazy.reloadIfChanged() else { return XCTFail("reloadIfChanged always looks") }
         XCTAssertEqual(lazy.current(), 2)
@@ -199,7 +200,7 @@ final class WatchedFileTests: XCTestCase {
         XCTAssertEqual(sum.current(), 11, "the good file's new version is not put in force alone")
 
         try replace(second, with: "20\n")
-        XCTAssertEqual(sum.current(), 22)
+        XCTAssertTrue(TestSupport.eventually { sum.current() == 22 })
         XCTAssertEqual(reports.all, ["failed \(second): not a number; keeping 11", "reloaded 22"])
     }
 
@@ -226,7 +227,7 @@ final class WatchedFileTests: XCTestCase {
         try replace(path, with: "not yet")
         interfere.withLock { $0 = "44\n" }
         guard case .changing = watched.reloadIfChanged() else { return XCTFail("a failure while the file changes is not reported") }
-        XCTAssertEqual(watched.current(), 44)
+        XCTAssertTrue(TestSupport.eventually { watched.current() == 44 })
         XCTAssertEqual(reports.all, ["reloaded 33", "reloaded 44"])
     }
 
@@ -259,6 +260,55 @@ final class WatchedFileTests: XCTestCase {
         release.signal()
         wait(for: [reloaded], timeout: 10)
         XCTAssertEqual(watched.current(), 2)
+    }
+
+    /// A file replaced by a FIFO: the open must not wait for a writer, the old value stays, and
+    /// the reason names the file. (A FIFO used to block open(2), on the event loop.)
+    func testAFIFOInPlaceOfTheFileKeepsTheOldValueWithoutBlocking() throws {
+        let path = try file("1\n")
+        let reports = Reports()
+        let watched = try watch(path, reports: reports)
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(mkfifo(path, 0o600), 0)
+        defer {
+            // Should the open still block, a writer lets it go, so the suite goes on.
+            let writer = open(path, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
+        let looked = expectation(description: "the look returns")
+        let result = Mutex<String?>(nil)
+        DispatchQueue.global().async {
+            let line: String
+            switch watched.reloadIfChanged() {
+            case .failed(let error, keeping: let kept): line = "failed \(error); keeping \(kept)"
+            case let other: line = "\(other)"
+            }
+            result.withLock { $0 = line }
+            looked.fulfill()
+        }
+        wait(for: [looked], timeout: 5)
+        XCTAssertEqual(result.withLock { $0 }, "failed \(path): not a regular file; keeping 1")
+        XCTAssertEqual(watched.value, 1)
+    }
+
+    /// current() never touches the disk: a load that hangs (as a FIFO or a stalled NFS server
+    /// would) holds up only the background look, while every caller gets the value in force.
+    func testCurrentNeverWaitsForTheDisk() throws {
+        let path = try file("1\n")
+        let hang = DispatchSemaphore(value: 0)
+        let hanging = Mutex(false)
+        let watched = try WatchedFile(path: path, interval: .zero) { snapshot in
+            if hanging.withLock({ $0 }) { _ = hang.wait(timeout: .now() + 10) }
+            return try Self.number(snapshot)
+        }
+        hanging.withLock { $0 = true }
+        try replace(path, with: "2\n")
+        let started = Date()
+        for _ in 0..<100 { XCTAssertEqual(watched.current(), 1) }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1, "no caller waited for the hanging load")
+        hanging.withLock { $0 = false }
+        hang.signal()
+        XCTAssertTrue(TestSupport.eventually { watched.current() == 2 })
     }
 
     func testConcurrentReadersAlwaysSeeAWholeValue() throws {

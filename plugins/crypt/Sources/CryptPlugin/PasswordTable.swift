@@ -1,7 +1,8 @@
 import PortcullisPluginKit
 
 /// The password file in force, reloaded when the file on disk changes (`WatchedFile` in the SDK):
-/// at most once per check interval a request stats the path, and a new version is swapped in whole.
+/// at most once per check interval a request schedules a look in the background (a check never
+/// reads the disk itself), and a new version is swapped in whole.
 typealias PasswordTable = WatchedFile<PasswordFile>
 
 extension WatchedFile where Value == PasswordFile {

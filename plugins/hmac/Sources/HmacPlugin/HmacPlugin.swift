@@ -6,8 +6,9 @@ import Foundation
 ///
 /// A thin adapter: ``TokenVerifier`` does the work; this type maps its answers to
 /// outcomes and RFC 6750 challenges. Verification is a few microseconds of CPU, so the
-/// plugin is not blocking; the key and revocation files are re-read (at most once per
-/// `reload_interval`) by the one request that notices a change (`WatchedFile` in the SDK).
+/// plugin is not blocking; the key and revocation files are looked at (at most once per
+/// `reload_interval`) on a background queue that a request schedules but never waits for
+/// (`WatchedFile` in the SDK): a check does no file I/O.
 public struct HmacPlugin: PortcullisPlugin {
     public static let name = "hmac"
     public static let version = "1.0.0"

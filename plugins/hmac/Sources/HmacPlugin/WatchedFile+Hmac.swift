@@ -2,7 +2,7 @@ import PortcullisPluginKit
 
 extension WatchedFile {
     /// A key or revocation file of this plugin: looked at, at most once per `interval` seconds,
-    /// by the request that finds the look due. A reload is logged at info; a bad version is
+    /// in the background when a request finds the look due. A reload is logged at info; a bad version is
     /// logged once as a warning naming the file and the error (never the content) and ignored.
     convenience init(
         path: String, what: String, interval: Int, log: @escaping @Sendable (PluginHost.LogLevel, String) -> Void,

@@ -103,6 +103,16 @@ public final class WatchedFile<Value: Sendable>: Sendable {
         return value
     }
 
+    /// How many new versions have been put in force since the first load (0 until the first
+    /// reload): a plugin's `generation` (ABI 1.1), so the host's cache drops answers made from an
+    /// older version at once. Like `current()`, schedules a look when one is due, without I/O:
+    /// a cache hit calls no `check`, so this is what notices a change while answers are cached.
+    public var generation: UInt64 {
+        let (generation, due) = core.claimGeneration()
+        if due { queue.async { [core] in core.scheduledLook() } }
+        return generation
+    }
+
     /// Looks at the files now, on the calling thread, and reloads them if any changed; waits for
     /// a look in progress.
     @discardableResult
@@ -123,6 +133,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
             var nextLook: Int64
             var lookScheduled = false
             var stopped = false
+            var generation: UInt64 = 0
         }
 
         private let inForce: Mutex<InForce>
@@ -147,12 +158,21 @@ public final class WatchedFile<Value: Sendable>: Sendable {
 
         /// The value in force, and whether the caller must schedule a look (due, none pending).
         func claimLook() -> (Value, Bool) {
+            claim { $0.value }
+        }
+
+        /// The generation in force, and whether the caller must schedule a look.
+        func claimGeneration() -> (UInt64, Bool) {
+            claim { $0.generation }
+        }
+
+        private func claim<T>(_ read: (InForce) -> T) -> (T, Bool) {
             let now = Self.now()
             return inForce.withLock { state in
-                guard now >= state.nextLook, !state.lookScheduled, !state.stopped else { return (state.value, false) }
+                guard now >= state.nextLook, !state.lookScheduled, !state.stopped else { return (read(state), false) }
                 state.nextLook = now + interval
                 state.lookScheduled = true
-                return (state.value, true)
+                return (read(state), true)
             }
         }
 
@@ -180,7 +200,10 @@ public final class WatchedFile<Value: Sendable>: Sendable {
                 let read: [FileStamp?] = snapshots.map(\.stamp)
                 // Rewritten in place while read, or one of several replaced meanwhile: may be torn.
                 guard stamps() == read else { return .changing }
-                inForce.withLock { $0.value = value }
+                inForce.withLock { state in
+                    state.value = value
+                    state.generation &+= 1
+                }
                 lastSeen = read
                 result = .reloaded(value)
             } catch {

@@ -311,6 +311,20 @@ final class WatchedFileTests: XCTestCase {
         XCTAssertTrue(TestSupport.eventually { watched.current() == 2 })
     }
 
+    /// The generation counts the versions put in force (a bad one is not), and reading it
+    /// schedules a look like current() does: with every answer cached, it is what sees a change.
+    func testTheGenerationCountsNewVersions() throws {
+        let path = try file("1\n")
+        let watched = try watch(path, reports: Reports())
+        XCTAssertEqual(watched.generation, 0)
+        try replace(path, with: "oops\n")
+        watched.reloadIfChanged()
+        XCTAssertEqual(watched.generation, 0, "a bad version is not put in force")
+        try replace(path, with: "2\n")
+        XCTAssertTrue(TestSupport.eventually { watched.generation == 1 })
+        XCTAssertEqual(watched.value, 2)
+    }
+
     func testConcurrentReadersAlwaysSeeAWholeValue() throws {
         let path = try file("0\n")
         let watched = try WatchedFile(path: path, interval: .zero) { snapshot in

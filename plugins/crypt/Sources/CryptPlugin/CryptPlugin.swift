@@ -56,6 +56,9 @@ public struct CryptPlugin: PortcullisPlugin {
             allowPlaintext: options.bool("allow_plaintext", default: false), checkInterval: checkInterval, log: log)
     }
 
+    /// Changes with every reload of the password file: cached answers from the old file stop counting.
+    public var generation: UInt64 { table.generation }
+
     public func check(_ request: PluginRequest) -> PluginOutcome {
         switch request.credential {
         case .basic(let user, let password):

@@ -70,6 +70,10 @@ public struct HmacPlugin: PortcullisPlugin {
     /// Without an `error` code: the request carried no token (RFC 6750 §3.1).
     public var challenge: String? { bearer.challenge() }
 
+    /// Changes with every reload of the key or revocation file (both only count up, so their sum
+    /// changes whenever either does): cached answers under old keys or an old list stop counting.
+    public var generation: UInt64 { keys.generation &+ (revoked?.generation ?? 0) }
+
     public func check(_ request: PluginRequest) -> PluginOutcome {
         switch request.credential {
         case .bearer(let token):

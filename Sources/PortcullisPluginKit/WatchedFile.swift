@@ -7,6 +7,9 @@ import Glibc
 import Darwin
 #endif
 
+/// Marks each file's look queue, so that `deinit` can tell it runs on it.
+nonisolated(unsafe) private let lookQueueKey = DispatchSpecificKey<ObjectIdentifier>()
+
 /// A value loaded from a file (or from several files loaded together) and reloaded when a file
 /// changes, so passwords, keys and lists follow the disk without a restart.
 ///
@@ -73,6 +76,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
         load: @escaping @Sendable ([FileSnapshot]) throws -> Value
     ) throws {
         core = try Core(paths: paths, interval: interval, maximumSize: maximumSize, report: report, load: load)
+        queue.setSpecific(key: lookQueueKey, value: ObjectIdentifier(core))
     }
 
     /// A value loaded from one file.
@@ -88,7 +92,10 @@ public final class WatchedFile<Value: Sendable>: Sendable {
 
     deinit {
         core.stop()
-        // The queue holds the core, never self: this never runs on the queue, so it cannot deadlock.
+        // Wait for a look in progress. The queue holds the core, never self, so this runs on the
+        // queue only if `report` or `load` kept the plugin that owns this file alive; then the
+        // look in progress is this very call's caller, and waiting would deadlock.
+        guard DispatchQueue.getSpecific(key: lookQueueKey) != ObjectIdentifier(core) else { return }
         queue.sync {}
     }
 

@@ -25,7 +25,7 @@ final class ForwardAuthTests: XCTestCase {
     }
 
     func testHealthzAndUnknownPaths() async throws {
-        let server = try server("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\n")
+        let server = try server("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"svc\"\n")
         try await server.application().test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)

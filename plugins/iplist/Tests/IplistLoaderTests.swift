@@ -16,12 +16,14 @@ final class IplistLoaderTests: XCTestCase {
         AuthRequest(headers: headers, peer: peer.flatMap { IPAddress($0) })
     }
 
-    /// An office network gets in without credentials; everyone else must authenticate
-    /// (the debug plugin stands in for a credential plugin that refuses).
+    /// An office network gets in without credentials (`anonymous = true` says its allow may stand
+    /// alone); everyone else must authenticate (the debug plugin stands in for a credential plugin
+    /// that refuses).
     private let officeBypass = """
         [[stack.default]]
         plugin = "iplist"
         control = "sufficient"
+        anonymous = true
         allow = ["192.0.2.0/24", "2001:db8:1::/48"]
 
         [[stack.default]]
@@ -137,6 +139,7 @@ final class IplistLoaderTests: XCTestCase {
             [[stack.default]]
             plugin = "iplist"
             control = "required"
+            anonymous = true
             default = "allow"
             """)
         for outcome in [
@@ -164,6 +167,7 @@ final class IplistLoaderTests: XCTestCase {
             [[stack.default]]
             plugin = "iplist"
             control = "required"
+            anonymous = true
             allow = ["192.0.2.0/24"]
             """)
         let spoofed = gatekeeper.evaluate(request("198.51.100.7", [("X-Forwarded-For", "192.0.2.10")]))
@@ -213,6 +217,7 @@ final class IplistLoaderTests: XCTestCase {
             [[stack.default]]
             plugin = "iplist"
             control = "required"
+            anonymous = true
             deny_file = "\(file.path)"
             reload_interval = 1
             """, logger: Logger(label: "iplist-test") { _ in log })
@@ -239,6 +244,7 @@ final class IplistLoaderTests: XCTestCase {
             [[stack.default]]
             plugin = "iplist"
             control = "required"
+            anonymous = true
             allow = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"]
             deny_file = "\(file.path)"
             reload_interval = 1

@@ -2,6 +2,7 @@ import Foundation
 public import NIOCore
 import NIOPosix
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import Portcullis
 public import PortcullisHummingbird
@@ -34,7 +35,7 @@ public final class ForwardAuthServer: Sendable {
     }
 
     public var responder: ForwardAuthResponder {
-        ForwardAuthResponder(evaluator: evaluator, settings: settings, metrics: metrics)
+        ForwardAuthResponder(evaluator: evaluator, settings: settings)
     }
 
     /// `host:port` → a bind address; `[::1]:9180` for IPv6.
@@ -47,7 +48,7 @@ public final class ForwardAuthServer: Sendable {
         return .hostname(host.isEmpty ? "0.0.0.0" : host, port: port)
     }
 
-    /// The Hummingbird application (also what tests drive with `app.test(.router)`).
+    /// The Hummingbird application on `[server] listen` (also what tests drive with `app.test(.router)`).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
@@ -55,6 +56,18 @@ public final class ForwardAuthServer: Sendable {
         return Application(
             responder: responder, configuration: ApplicationConfiguration(address: address, serverName: nil),
             onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// The application serving `/metrics` on `[server] metrics_listen`; nil when that is off.
+    public func metricsApplication() throws(ConfigError) -> (some ApplicationProtocol)? {
+        guard let listen = settings.metricsListen else { return nil as Application<MetricsResponder>? }
+        guard let address = Self.bindAddress(listen) else {
+            throw ConfigError(file: configPath, line: nil, key: "server.metrics_listen", message: "'\(listen)' is not host:port")
+        }
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(settings.idleTimeout))
+        return Application(
+            responder: MetricsResponder(metrics: metrics), server: .http1(configuration: http1),
+            configuration: ApplicationConfiguration(address: address, serverName: nil), logger: logger)
     }
 
     /// Builds a new gatekeeper from the file, fully, then swaps it in; on any error the running
@@ -96,16 +109,20 @@ public final class ForwardAuthServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT; writes `pidFile` while running.
     public func run(pidFile: String?) async throws {
-        let app = try application(onServerRunning: { [logger, listen] _ in
-            logger.info("serving", metadata: ["listen": "\(listen)", "pid": "\(getpid())"])
+        let app = try application(onServerRunning: { [logger, listen, settings] _ in
+            logger.info("serving", metadata: [
+                "listen": "\(listen)", "metrics_listen": "\(settings.metricsListen ?? "off")", "pid": "\(getpid())",
+            ])
         })
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadOnHangup(server: self))]
+        if let metricsApp = try metricsApplication() { services.append(.init(service: metricsApp)) }
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
         defer { if let pidFile { try? FileManager.default.removeItem(atPath: pidFile) } }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: app), .init(service: ReloadOnHangup(server: self))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await evaluator.pool.shutdown()

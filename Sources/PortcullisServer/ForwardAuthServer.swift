@@ -49,13 +49,26 @@ public final class ForwardAuthServer: Sendable {
     }
 
     /// The Hummingbird application on `[server] listen` (also what tests drive with `app.test(.router)`).
+    /// Every connection must send its request head within `header_timeout` and is closed after
+    /// `idle_timeout` without a request; at most `max_connections` are open (``ConnectionTable``).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
         }
+        let table = ConnectionTable(limit: connectionCap)
+        let headerTimeout = TimeAmount(settings.headerTimeout)
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(table: table, headerTimeout: headerTimeout)],
+            idleTimeout: TimeAmount(settings.idleTimeout))
         return Application(
-            responder: responder, configuration: ApplicationConfiguration(address: address, serverName: nil),
+            responder: responder, server: .http1(configuration: http1),
+            configuration: ApplicationConfiguration(address: address, serverName: nil),
             onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// `[server] max_connections`, never above a margin below the descriptor limit in force.
+    var connectionCap: Int {
+        DescriptorLimit.connectionCap(configured: settings.maxConnections, descriptors: DescriptorLimit.current())
     }
 
     /// The application serving `/metrics` on `[server] metrics_listen`; nil when that is off.
@@ -109,11 +122,18 @@ public final class ForwardAuthServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT; writes `pidFile` while running.
     public func run(pidFile: String?) async throws {
-        let app = try application(onServerRunning: { [logger, listen, settings] _ in
+        // Before any listener exists: the connection cap is read from the raised limit.
+        let descriptors = DescriptorLimit.raiseToHardLimit()
+        let app = try application(onServerRunning: { [logger, listen, connectionCap, settings] _ in
             logger.info("serving", metadata: [
                 "listen": "\(listen)", "metrics_listen": "\(settings.metricsListen ?? "off")", "pid": "\(getpid())",
+                "max_connections": "\(connectionCap)", "descriptors": "\(descriptors)",
             ])
         })
+        if let configured = settings.maxConnections, configured > connectionCap {
+            logger.warning("server.max_connections is above what the descriptor limit allows; using the lower value",
+                           metadata: ["max_connections": "\(configured)", "descriptors": "\(descriptors)", "used": "\(connectionCap)"])
+        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadOnHangup(server: self))]
         if let metricsApp = try metricsApplication() { services.append(.init(service: metricsApp)) }
         if let pidFile {

@@ -31,7 +31,9 @@ public final class ForwardAuthServer: Sendable {
         evaluator = AuthEvaluator(
             gatekeepers: ReloadableGatekeeper(gatekeeper),
             pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
-            logger: logger, observer: { outcome, gatekeeper, elapsed in metrics.record(outcome, gatekeeper: gatekeeper, elapsed: elapsed) })
+            checkTimeout: settings.checkTimeout,
+            logger: logger, observer: { outcome, gatekeeper, elapsed in metrics.record(outcome, gatekeeper: gatekeeper, elapsed: elapsed) },
+            onCheckTimeout: { stack in metrics.countCheckTimeout(stack: stack) })
     }
 
     public var responder: ForwardAuthResponder {

@@ -75,6 +75,11 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// A check answered `backend_unavailable` at `[server] check_timeout` (its plugin call still running).
+    public func countCheckTimeout(stack: String) {
+        CoreMetrics.Counter(label: "portcullis_check_timeouts_total", dimensions: [("stack", stack)], factory: factory).increment()
+    }
+
     public func countReload(_ result: String) {
         CoreMetrics.Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
     }

@@ -80,7 +80,7 @@ public final class AuthEvaluator: Sendable {
         if let outcome = await Deadline.race(checkTimeout, run) { return outcome }
         onCheckTimeout?(name)
         logger.warning("check timed out; the plugin call finishes in the background", metadata: [
-            "stack": "\(name)", "check_timeout": "\(checkTimeout)", "pool_load": "\(pool.load)",
+            "stack": "\(LogText.escaped(name))", "check_timeout": "\(checkTimeout)", "pool_load": "\(pool.load)",
         ])
         return .hostFailure(.backendUnavailable, stack: name, note: "no answer within check_timeout (\(checkTimeout))",
                             policy: gatekeeper.configuration.responsePolicy)
@@ -97,15 +97,16 @@ public final class AuthEvaluator: Sendable {
     }
 
     /// One line per decision. The credential appears only as its summary (kind, scheme, Basic
-    /// user-id), the target only as its path: a query string may carry a token.
+    /// user-id), the target only as its path: a query string may carry a token. Every value from
+    /// the request is escaped and bounded (``LogText``): one decision, one line.
     private func log(_ outcome: Outcome, request: AuthRequest, elapsed: Duration) {
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
-            "stack": "\(outcome.stack)",
+            "stack": "\(LogText.escaped(outcome.stack))",
             "decision": "\(outcome.decision.rawValue)",
             "status": "\(outcome.status)",
-            "method": "\(request.method)",
-            "path": "\(request.path.prefix { $0 != "?" })",
+            "method": "\(LogText.escaped(request.method))",
+            "path": "\(LogText.escaped(String(request.path.prefix { $0 != "?" })))",
             "client": "\(outcome.client.map { "\($0)" } ?? "unknown")",
             "peer": "\(request.peer.map { "\($0)" } ?? "unknown")",
             "credential": "\(outcome.credential)",
@@ -113,8 +114,8 @@ public final class AuthEvaluator: Sendable {
             "cached": "\(outcome.trace.contains { $0.cached })",
         ]
         if let reason = outcome.reason { metadata["reason"] = "\(reason.code)" }
-        if let principal = outcome.principal { metadata["principal"] = "\(principal)" }
-        if let note = outcome.note { metadata["note"] = "\(note)" }
+        if let principal = outcome.principal { metadata["principal"] = "\(LogText.escaped(principal))" }
+        if let note = outcome.note { metadata["note"] = "\(LogText.escaped(note))" }
         logger.info("decision", metadata: metadata)
     }
 }

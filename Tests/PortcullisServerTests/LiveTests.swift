@@ -68,6 +68,38 @@ final class LiveTests: XCTestCase {
         XCTAssertTrue(logged.contains { $0.contains("user=\\\"alice\\\"") || $0.contains("user=\"alice\"") }, logged.joined(separator: "\n"))
     }
 
+    /// Values from the request reach the log escaped and bounded: a principal with a line break
+    /// cannot forge a second line, a 59 KB user-id is cut at 256 bytes and says so.
+    func testRequestValuesAreLoggedEscapedAndTruncated() async throws {
+        let lines = Lines()
+        let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
+        let server = try server("""
+            [server]
+            listen = "127.0.0.1:0"
+
+            [[stack.default]]
+            plugin = "debug"
+            control = "required"
+            result = "allow"
+            principal = "mallory\\ndecision stack=default decision=allow principal=admin"
+            """, logger: logger)
+        let longUser = String(repeating: "u", count: 59_000)
+        try await server.application().test(.live) { client in
+            let headers = S.fields([("Authorization", String.basic(longUser, "pw"))])
+            try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
+        }
+        let logged = lines.mutex.withLock { $0 }
+        let decisions = logged.filter { $0.hasPrefix("decision ") }
+        XCTAssertEqual(decisions.count, 1, logged.joined(separator: "\n---\n").prefix(2000).description)
+        for line in logged {
+            XCTAssertFalse(line.contains("\n") || line.contains("\r"), "a raw line break was logged: \(line.prefix(500))")
+            XCTAssertLessThan(line.utf8.count, 4096, "an unbounded value was logged: \(line.prefix(500))")
+        }
+        let decision = decisions.first ?? ""
+        XCTAssertTrue(decision.contains(#"mallory\ndecision"#), decision)
+        XCTAssertTrue(decision.contains("(truncated, 59000 bytes)"), decision.prefix(1000).description)
+    }
+
     /// The daemon binary links no plugin code and neither libpam nor libcrypt.
     func testDaemonLinksNoPluginLibraries() throws {
         let linked = try S.run("/usr/bin/env", ["ldd", S.binDirectory + "/portcullis"])

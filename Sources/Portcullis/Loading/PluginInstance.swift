@@ -115,7 +115,8 @@ final class LogSink: Sendable {
     init(logger: Logger) { self.logger = logger }
 
     func log(level: UInt32, _ message: pc_str) {
-        let text = CArena.string(message)
+        // A plugin's message may quote the request: one line, bounded.
+        let text = LogText.escaped(CArena.string(message))
         switch level {
         case PC_LOG_DEBUG: logger.debug("\(text)")
         case PC_LOG_INFO: logger.info("\(text)")

@@ -56,7 +56,7 @@ public struct Credential: Sendable, Equatable {
             switch kind {
             case nil: "not parsed"
             case .none?: "none"
-            case .basic?: "Basic user=\(String(decoding: user, as: UTF8.self).debugDescription)"
+            case .basic?: "Basic user=\"\(LogText.escaped(String(decoding: user, as: UTF8.self)))\""
             case .bearer?: "Bearer (\(tokenLength) bytes)"
             case .other?: "\(Self.displayable(scheme)) (unsupported here)"
             case .malformed?: "malformed \(scheme.isEmpty ? "Authorization" : scheme): \(problem ?? "unparsable")"

@@ -55,14 +55,14 @@ final class LiveTests: XCTestCase {
         let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
         let server = try server(Self.echo, logger: logger)
         try await server.application().test(.live) { client in
-            for authorization in [String.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%"] {
+            for authorization in [String.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%", "hunterhunter"] {
                 let headers = S.fields([("Authorization", authorization), ("X-Original-URI", "/x?access_token=QUERYTOKEN")])
                 try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
             }
         }
         let logged = lines.mutex.withLock { $0 }
-        XCTAssertEqual(logged.filter { $0.hasPrefix("decision ") }.count, 3, logged.joined(separator: "\n"))
-        for secret in ["SeCrEtPaSsWoRd", "TOKENTOKENTOKEN", "QUERYTOKEN", "YWxpY2U6"] {
+        XCTAssertEqual(logged.filter { $0.hasPrefix("decision ") }.count, 4, logged.joined(separator: "\n"))
+        for secret in ["SeCrEtPaSsWoRd", "TOKENTOKENTOKEN", "QUERYTOKEN", "YWxpY2U6", "hunter"] {
             XCTAssertFalse(logged.contains { $0.contains(secret) }, "\(secret) was logged")
         }
         XCTAssertTrue(logged.contains { $0.contains("user=\\\"alice\\\"") || $0.contains("user=\"alice\"") }, logged.joined(separator: "\n"))

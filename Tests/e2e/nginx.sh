@@ -31,7 +31,9 @@ contains() { # description, needle, haystack
 
 # Portcullis: the demo stacks, plus one that refuses the loopback network (our only client address).
 cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt "$work/"
-sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"\nmetrics_listen = \"127.0.0.1:$metrics\"/" examples/demo/portcullis.toml > "$work/portcullis.toml"
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
+  examples/demo/portcullis.toml > "$work/portcullis.toml"
+grep -q "^metrics_listen = \"127.0.0.1:$metrics\"" "$work/portcullis.toml" || { echo "the demo config sets no metrics_listen"; exit 1; }
 cat >> "$work/portcullis.toml" <<EOF
 
 [[stack.blocked]]

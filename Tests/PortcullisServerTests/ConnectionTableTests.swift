@@ -26,4 +26,33 @@ final class ConnectionTableTests: XCTestCase {
         table.remove(first)
         XCTAssertNotNil(table.admit(late), "a closed connection frees its place")
     }
+
+    /// A keep-alive connection waits from its last response on, so a connection that has waited
+    /// since its accept goes first.
+    func testWaitingCountsFromTheLastResponse() throws {
+        let table = ConnectionTable(limit: 2)
+        let (kept, stalled, newcomer) = (EmbeddedChannel(), EmbeddedChannel(), EmbeddedChannel())
+        for channel in [kept, stalled, newcomer] {
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        }
+        let first = try XCTUnwrap(table.admit(kept))
+        _ = try XCTUnwrap(table.admit(stalled))
+        table.setWaitingForHead(first, false)  // a request on the first connection…
+        table.setWaitingForHead(first, true)   // …answered: it waits again, from now
+        XCTAssertNotNil(table.admit(newcomer))
+        XCTAssertTrue(kept.isActive)
+        XCTAssertFalse(stalled.isActive, "the connection waiting since its accept makes room")
+    }
+
+    /// Many requests on long-lived connections keep the bookkeeping bounded.
+    func testBookkeepingStaysBounded() throws {
+        let table = ConnectionTable(limit: 4)
+        let channel = EmbeddedChannel()
+        let ticket = try XCTUnwrap(table.admit(channel))
+        for _ in 0..<10_000 {
+            table.setWaitingForHead(ticket, false)
+            table.setWaitingForHead(ticket, true)
+        }
+        XCTAssertLessThanOrEqual(table.queuedWaits, 2 * 1 + 64 + 1)
+    }
 }

@@ -13,6 +13,15 @@ import Synchronization
 final class ConnectionTable: Sendable {
     let limit: Int
     private let state = Mutex(State())
+    /// Told of each connection closed to keep the cap (the daemon's metrics).
+    private let onShed: (@Sendable (Shed) -> Void)?
+
+    enum Shed: String {
+        /// The connection that had waited longest for a head, closed to make room.
+        case evicted
+        /// A new connection, closed at once: every open one was busy.
+        case refused
+    }
 
     private struct State {
         var nextTicket: UInt64 = 0
@@ -56,8 +65,9 @@ final class ConnectionTable: Sendable {
         var wait: UInt64?
     }
 
-    init(limit: Int) {
+    init(limit: Int, onShed: (@Sendable (Shed) -> Void)? = nil) {
         self.limit = max(1, limit)
+        self.onShed = onShed
     }
 
     /// Admits `channel`, returning its ticket, or nil if it must be closed now. A connection that
@@ -75,7 +85,11 @@ final class ConnectionTable: Sendable {
             state.startWaiting(ticket)
             return (ticket, evicted)
         }
-        evicted?.close(promise: nil)
+        if let evicted {
+            evicted.close(promise: nil)
+            onShed?(.evicted)
+        }
+        if ticket == nil { onShed?(.refused) }
         return ticket
     }
 

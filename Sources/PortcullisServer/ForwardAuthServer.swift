@@ -57,7 +57,7 @@ public final class ForwardAuthServer: Sendable {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
         }
-        let table = ConnectionTable(limit: connectionCap)
+        let table = ConnectionTable(limit: connectionCap) { [metrics] shed in metrics.countShedConnection(shed.rawValue) }
         let headerTimeout = TimeAmount(settings.headerTimeout)
         let http1 = HTTP1Channel.Configuration(
             additionalChannelHandlers: [ConnectionGuard(table: table, headerTimeout: headerTimeout)],

@@ -80,6 +80,12 @@ public final class ServerMetrics: Sendable {
         CoreMetrics.Counter(label: "portcullis_check_timeouts_total", dimensions: [("stack", stack)], factory: factory).increment()
     }
 
+    /// A connection closed to keep `[server] max_connections`: `evicted` (it waited longest for a
+    /// request head) or `refused` (new, while every open one was busy).
+    public func countShedConnection(_ reason: String) {
+        CoreMetrics.Counter(label: "portcullis_connections_shed_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
     public func countReload(_ result: String) {
         CoreMetrics.Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
     }

@@ -9,11 +9,11 @@ import XCTest
 final class ConnectionLimitTests: XCTestCase {
     typealias S = TestSupport
 
-    static func config(port: Int, server extra: String) -> String {
+    static func config(port: Int, metricsPort: Int? = nil, server extra: String) -> String {
         """
         [server]
         listen = "127.0.0.1:\(port)"
-        metrics_listen = "off"
+        metrics_listen = "\(metricsPort.map { "127.0.0.1:\($0)" } ?? "off")"
         \(extra)
 
         [[stack.default]]
@@ -46,7 +46,8 @@ final class ConnectionLimitTests: XCTestCase {
 
     func testHalfOpenConnectionsCannotExhaustDescriptors() async throws {
         let port = try DaemonReloadTests.freePort()
-        let daemon = try await RunningDaemon(Self.config(port: port, server: "header_timeout = 2"), port: port,
+        let metricsPort = try DaemonReloadTests.freePort()
+        let daemon = try await RunningDaemon(Self.config(port: port, metricsPort: metricsPort, server: "header_timeout = 2"), port: port,
                                              directory: try S.temporaryDirectory(self), descriptorLimit: 1024, test: self)
         var attackers: [Int32] = []
         defer { attackers.forEach { close($0) } }
@@ -70,6 +71,11 @@ final class ConnectionLimitTests: XCTestCase {
         }
         XCTAssertTrue(answered, "no answer after the connections closed:\n\(daemon.log.suffix(2000))")
         XCTAssertTrue(daemon.isRunning, "the daemon died:\n\(daemon.log.suffix(2000))")
+
+        // The cap was kept by closing stalled connections, and the metrics say so.
+        let metrics = HTTPProbe.get(port: metricsPort, path: "/metrics", timeout: 2)?.body ?? ""
+        let evicted = metrics.split(separator: "\n").first { $0.hasPrefix(#"portcullis_connections_shed_total{reason="evicted"}"#) }
+        XCTAssertGreaterThan(evicted.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0, 0, metrics)
     }
 
     /// A connection that has not sent a complete head within `header_timeout` is closed; one

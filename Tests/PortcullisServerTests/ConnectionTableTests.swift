@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import Synchronization
 @testable import PortcullisServer
 import XCTest
 
@@ -7,7 +8,8 @@ import XCTest
 /// head makes room; a connection busy with a request is never the one closed.
 final class ConnectionTableTests: XCTestCase {
     func testTheOldestWaitingConnectionMakesRoom() throws {
-        let table = ConnectionTable(limit: 2)
+        let sheds = Sheds()
+        let table = ConnectionTable(limit: 2) { sheds.record($0) }
         let (busy, waiting, newcomer, late) = (EmbeddedChannel(), EmbeddedChannel(), EmbeddedChannel(), EmbeddedChannel())
         for channel in [busy, waiting, newcomer, late] {
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
@@ -25,6 +27,7 @@ final class ConnectionTableTests: XCTestCase {
         XCTAssertNil(table.admit(late), "every connection is busy: the new one is refused")
         table.remove(first)
         XCTAssertNotNil(table.admit(late), "a closed connection frees its place")
+        XCTAssertEqual(sheds.all, [.evicted, .refused])
     }
 
     /// A keep-alive connection waits from its last response on, so a connection that has waited
@@ -55,4 +58,11 @@ final class ConnectionTableTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(table.queuedWaits, 2 * 1 + 64 + 1)
     }
+}
+
+/// What the table reported shedding.
+final class Sheds: Sendable {
+    private let list = Mutex<[ConnectionTable.Shed]>([])
+    func record(_ shed: ConnectionTable.Shed) { list.withLock { $0.append(shed) } }
+    var all: [ConnectionTable.Shed] { list.withLock { $0 } }
 }

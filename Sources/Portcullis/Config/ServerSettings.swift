@@ -18,7 +18,7 @@ public struct ServerSettings: Sendable, Equatable {
     /// How long a connection may stay without a request part: keep-alive idle, and a stalled
     /// request body.
     public var idleTimeout: Duration = .seconds(60)
-    /// The most connections open at once; beyond it the oldest connection still waiting for its
+    /// The most connections open at once; beyond it the connection that has waited longest for a
     /// request head is closed to make room (or the new one, when none is waiting). nil: a margin
     /// below the descriptor limit, read at start after raising it to the hard limit.
     public var maxConnections: Int?

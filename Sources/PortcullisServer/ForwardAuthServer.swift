@@ -52,37 +52,51 @@ public final class ForwardAuthServer: Sendable {
 
     /// The Hummingbird application on `[server] listen` (also what tests drive with `app.test(.router)`).
     /// Every connection must send its request head within `header_timeout` and is closed after
-    /// `idle_timeout` without a request; at most `max_connections` are open (``ConnectionTable``).
+    /// `idle_timeout` without a request; at most `max_connections` are open (`connections`,
+    /// shared with the metrics listener when the daemon runs).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
+        try application(connections: connectionTable(), onServerRunning: onServerRunning)
+    }
+
+    func application(connections: ConnectionTable,
+                     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
         }
-        let table = ConnectionTable(limit: connectionCap) { [metrics] shed in metrics.countShedConnection(shed.rawValue) }
-        let headerTimeout = TimeAmount(settings.headerTimeout)
-        let http1 = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(table: table, headerTimeout: headerTimeout)],
-            idleTimeout: TimeAmount(settings.idleTimeout))
         return Application(
-            responder: responder, server: .http1(configuration: http1),
+            responder: responder, server: .http1(configuration: guarded(by: connections)),
             configuration: ApplicationConfiguration(address: address, serverName: nil),
             onServerRunning: onServerRunning, logger: logger)
     }
 
-    /// `[server] max_connections`, never above a margin below the descriptor limit in force.
-    var connectionCap: Int {
-        DescriptorLimit.connectionCap(configured: settings.maxConnections, descriptors: DescriptorLimit.current())
+    /// The application serving `/metrics` on `[server] metrics_listen`; nil when that is off. Its
+    /// connections are bounded like the auth listener's.
+    public func metricsApplication() throws(ConfigError) -> (some ApplicationProtocol)? {
+        try metricsApplication(connections: connectionTable())
     }
 
-    /// The application serving `/metrics` on `[server] metrics_listen`; nil when that is off.
-    public func metricsApplication() throws(ConfigError) -> (some ApplicationProtocol)? {
+    func metricsApplication(connections: ConnectionTable) throws(ConfigError) -> (some ApplicationProtocol)? {
         guard let listen = settings.metricsListen else { return nil as Application<MetricsResponder>? }
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.metrics_listen", message: "'\(listen)' is not host:port")
         }
-        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(settings.idleTimeout))
         return Application(
-            responder: MetricsResponder(metrics: metrics), server: .http1(configuration: http1),
+            responder: MetricsResponder(metrics: metrics), server: .http1(configuration: guarded(by: connections)),
             configuration: ApplicationConfiguration(address: address, serverName: nil), logger: logger)
+    }
+
+    /// HTTP/1 with the connection limits: a ``ConnectionGuard`` per connection, and Hummingbird's idle timeout.
+    private func guarded(by connections: ConnectionTable) -> HTTP1Channel.Configuration {
+        let headerTimeout = TimeAmount(settings.headerTimeout)
+        return HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(table: connections, headerTimeout: headerTimeout)],
+            idleTimeout: TimeAmount(settings.idleTimeout))
+    }
+
+    /// A table for `[server] max_connections`, never above a margin below the descriptor limit in force.
+    func connectionTable() -> ConnectionTable {
+        let cap = DescriptorLimit.connectionCap(configured: settings.maxConnections, descriptors: DescriptorLimit.current())
+        return ConnectionTable(limit: cap) { [metrics] shed in metrics.countShedConnection(shed.rawValue) }
     }
 
     /// Builds a new gatekeeper from the file, fully, then swaps it in; on any error the running
@@ -126,18 +140,19 @@ public final class ForwardAuthServer: Sendable {
     public func run(pidFile: String?) async throws {
         // Before any listener exists: the connection cap is read from the raised limit.
         let descriptors = DescriptorLimit.raiseToHardLimit()
-        let app = try application(onServerRunning: { [logger, listen, connectionCap, settings] _ in
+        let connections = connectionTable()
+        let app = try application(connections: connections, onServerRunning: { [logger, listen, settings] _ in
             logger.info("serving", metadata: [
                 "listen": "\(listen)", "metrics_listen": "\(settings.metricsListen ?? "off")", "pid": "\(getpid())",
-                "max_connections": "\(connectionCap)", "descriptors": "\(descriptors)",
+                "max_connections": "\(connections.limit)", "descriptors": "\(descriptors)",
             ])
         })
-        if let configured = settings.maxConnections, configured > connectionCap {
+        if let configured = settings.maxConnections, configured > connections.limit {
             logger.warning("server.max_connections is above what the descriptor limit allows; using the lower value",
-                           metadata: ["max_connections": "\(configured)", "descriptors": "\(descriptors)", "used": "\(connectionCap)"])
+                           metadata: ["max_connections": "\(configured)", "descriptors": "\(descriptors)", "used": "\(connections.limit)"])
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadOnHangup(server: self))]
-        if let metricsApp = try metricsApplication() { services.append(.init(service: metricsApp)) }
+        if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }

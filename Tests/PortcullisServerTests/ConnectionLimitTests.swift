@@ -78,15 +78,19 @@ final class ConnectionLimitTests: XCTestCase {
         XCTAssertGreaterThan(evicted.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0, 0, metrics)
     }
 
-    /// A connection that has not sent a complete head within `header_timeout` is closed; one
-    /// idle between requests longer than `idle_timeout` too.
+    /// A connection that has not sent a complete head within `header_timeout` is closed (on the
+    /// metrics listener too); one idle between requests longer than `idle_timeout` too.
     func testSlowHeadsAndIdleConnectionsAreClosed() async throws {
         let port = try DaemonReloadTests.freePort()
-        _ = try await RunningDaemon(Self.config(port: port, server: "header_timeout = 1\nidle_timeout = 2"), port: port,
-                                    directory: try S.temporaryDirectory(self), test: self)
+        let metricsPort = try DaemonReloadTests.freePort()
+        _ = try await RunningDaemon(Self.config(port: port, metricsPort: metricsPort, server: "header_timeout = 1\nidle_timeout = 2"),
+                                    port: port, directory: try S.temporaryDirectory(self), test: self)
         let slow = try XCTUnwrap(Self.halfOpen(port: port))
         defer { close(slow) }
+        let slowMetrics = try XCTUnwrap(Self.halfOpen(port: metricsPort))
+        defer { close(slowMetrics) }
         XCTAssertTrue(Self.closedByPeer(slow, within: 5), "a connection without a complete head stayed open")
+        XCTAssertTrue(Self.closedByPeer(slowMetrics, within: 5), "a metrics connection without a complete head stayed open")
 
         let idle = HTTPProbe.connect(port: port, timeout: 1)
         XCTAssertGreaterThanOrEqual(idle, 0)

@@ -2,28 +2,31 @@ import Portcullis
 import PortcullisProtocol
 
 /// Renders an outcome for a person (`check`) or a program (`check --json`).
-/// Both show only what the outcome holds, which never includes a secret.
+/// Both show only what the outcome holds, which never includes a secret. The text shows every
+/// value that came from the request or a plugin through ``LogText`` (one line each, bounded);
+/// JSON escapes by its own rules.
 enum OutcomeReport {
     static func text(_ outcome: Outcome, _ response: AuthResponse) -> String {
         var lines: [String] = []
-        let verdict = outcome.isAllowed ? "ALLOW \(outcome.principal.map { "principal=\($0.debugDescription)" } ?? "(no principal)")"
+        func quoted(_ value: String) -> String { "\"\(LogText.escaped(value))\"" }
+        let verdict = outcome.isAllowed ? "ALLOW \(outcome.principal.map { "principal=\(quoted($0))" } ?? "(no principal)")"
                                         : "DENY \(outcome.reason?.code ?? "?")"
         lines.append("stack \(outcome.stack): \(verdict) -> HTTP \(response.status)")
         lines.append("  client:     \(outcome.client.map { "\($0)" } ?? "unknown") (\(outcome.clientNote))")
         lines.append("  credential: \(outcome.credential)")
-        for attribute in outcome.attributes { lines.append("  attribute:  \(attribute.name)=\(attribute.value.debugDescription)") }
+        for attribute in outcome.attributes { lines.append("  attribute:  \(LogText.escaped(attribute.name))=\(quoted(attribute.value))") }
         lines.append("  trace:")
         for step in outcome.trace {
             let reason = step.reason.map { " \($0)" } ?? ""
             lines.append("    #\(step.index) \(step.plugin) [\(step.control)] -> \(step.verdict)\(reason), action \(step.action) (\(String(format: step.micros)) µs)")
-            if let challenge = step.challenge { lines.append("       challenge: \(challenge)") }
-            if let detail = step.detail { lines.append("       detail: \(detail)") }
+            if let challenge = step.challenge { lines.append("       challenge: \(LogText.escaped(challenge))") }
+            if let detail = step.detail { lines.append("       detail: \(LogText.escaped(detail))") }
         }
         if outcome.trace.isEmpty { lines.append("    (no entry ran)") }
-        if let note = outcome.note { lines.append("  note: \(note)") }
+        if let note = outcome.note { lines.append("  note: \(LogText.escaped(note))") }
         if !response.headers.isEmpty {
             lines.append("  response headers:")
-            for header in response.headers { lines.append("    \(header.name): \(header.value)") }
+            for header in response.headers { lines.append("    \(header.name): \(LogText.escaped(header.value))") }
         }
         if !response.body.isEmpty { lines.append("  body: \(String(decoding: response.body, as: UTF8.self))") }
         return lines.joined(separator: "\n")

@@ -17,7 +17,8 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Run the forward-auth daemon.",
         discussion: """
-            Endpoints: /auth (stack default) and /auth/{stack} for any method, GET /healthz, GET /metrics.
+            Endpoints: /auth (stack default) and /auth/{stack} for any method, GET /healthz on [server] listen; \
+            GET /metrics on [server] metrics_listen (127.0.0.1:9181 unless set; "off" serves none).
             SIGHUP (or `portcullis reload --pid-file F`) reloads the configuration; a bad one is logged \
             and the running one keeps serving. SIGTERM/SIGINT stop gracefully.
             Exit status: 0 after a graceful stop, 2 configuration error.

@@ -2,22 +2,33 @@ public import Logging
 public import Portcullis
 
 /// Decides requests for every Hummingbird way in (the daemon and the middleware), the same way:
-/// the gatekeeper in service, blocking stacks on the bounded pool, the plugin's fail delay
-/// before a deny is answered (a task sleep: no thread is held), and one log line per decision.
+/// the gatekeeper in service, blocking stacks on the bounded pool within `checkTimeout`, the
+/// plugin's fail delay before a deny is answered (a task sleep: no thread is held), and one log
+/// line per decision.
 public final class AuthEvaluator: Sendable {
     public let gatekeepers: ReloadableGatekeeper
     public let pool: BlockingPool
+    /// How long a blocking stack's pool run (waiting for a thread included) may take before the
+    /// request is answered `backend_unavailable`; the run itself finishes in the background.
+    public let checkTimeout: Duration
     let logger: Logger
     let observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)?
+    let onCheckTimeout: (@Sendable (_ stack: String) -> Void)?
 
-    /// - Parameter observer: called once per decision with the outcome, its gatekeeper and the time it took
-    ///   (the daemon's metrics).
-    public init(gatekeepers: ReloadableGatekeeper, pool: BlockingPool, logger: Logger = Logger(label: "portcullis"),
-                observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)? = nil) {
+    /// - Parameters:
+    ///   - observer: called once per decision with the outcome, its gatekeeper and the time it took
+    ///     (the daemon's metrics).
+    ///   - onCheckTimeout: called for each check answered at its deadline (the daemon's metrics).
+    public init(gatekeepers: ReloadableGatekeeper, pool: BlockingPool, checkTimeout: Duration = .seconds(5),
+                logger: Logger = Logger(label: "portcullis"),
+                observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)? = nil,
+                onCheckTimeout: (@Sendable (_ stack: String) -> Void)? = nil) {
         self.gatekeepers = gatekeepers
         self.pool = pool
+        self.checkTimeout = checkTimeout
         self.logger = logger
         self.observer = observer
+        self.onCheckTimeout = onCheckTimeout
     }
 
     /// A gatekeeper's decision, and the gatekeeper whose policy maps it to HTTP.
@@ -61,7 +72,21 @@ public final class AuthEvaluator: Sendable {
         }
     }
 
+    /// The pool run of a blocking stack, or `backend_unavailable` once `checkTimeout` has passed: a
+    /// plugin that hangs holds its pool thread, never the request or the other stacks.
     private func runOnPool(_ pending: Gatekeeper.Pending, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
+        let pool = self.pool
+        let run: @Sendable () async -> Outcome = { await Self.run(pending, on: pool, stack: name, gatekeeper: gatekeeper) }
+        if let outcome = await Deadline.race(checkTimeout, run) { return outcome }
+        onCheckTimeout?(name)
+        logger.warning("check timed out; the plugin call finishes in the background", metadata: [
+            "stack": "\(LogText.escaped(name))", "check_timeout": "\(checkTimeout)", "pool_load": "\(pool.load)",
+        ])
+        return .hostFailure(.backendUnavailable, stack: name, note: "no answer within check_timeout (\(checkTimeout))",
+                            policy: gatekeeper.configuration.responsePolicy)
+    }
+
+    private static func run(_ pending: Gatekeeper.Pending, on pool: BlockingPool, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
         do {
             return try await pool.run { gatekeeper.finish(pending) }
         } catch .full {
@@ -72,15 +97,16 @@ public final class AuthEvaluator: Sendable {
     }
 
     /// One line per decision. The credential appears only as its summary (kind, scheme, Basic
-    /// user-id), the target only as its path: a query string may carry a token.
+    /// user-id), the target only as its path: a query string may carry a token. Every value from
+    /// the request is escaped and bounded (``LogText``): one decision, one line.
     private func log(_ outcome: Outcome, request: AuthRequest, elapsed: Duration) {
         guard logger.logLevel <= .info else { return }
         var metadata: Logger.Metadata = [
-            "stack": "\(outcome.stack)",
+            "stack": "\(LogText.escaped(outcome.stack))",
             "decision": "\(outcome.decision.rawValue)",
             "status": "\(outcome.status)",
-            "method": "\(request.method)",
-            "path": "\(request.path.prefix { $0 != "?" })",
+            "method": "\(LogText.escaped(request.method))",
+            "path": "\(LogText.escaped(String(request.path.prefix { $0 != "?" })))",
             "client": "\(outcome.client.map { "\($0)" } ?? "unknown")",
             "peer": "\(request.peer.map { "\($0)" } ?? "unknown")",
             "credential": "\(outcome.credential)",
@@ -88,8 +114,8 @@ public final class AuthEvaluator: Sendable {
             "cached": "\(outcome.trace.contains { $0.cached })",
         ]
         if let reason = outcome.reason { metadata["reason"] = "\(reason.code)" }
-        if let principal = outcome.principal { metadata["principal"] = "\(principal)" }
-        if let note = outcome.note { metadata["note"] = "\(note)" }
+        if let principal = outcome.principal { metadata["principal"] = "\(LogText.escaped(principal))" }
+        if let note = outcome.note { metadata["note"] = "\(LogText.escaped(note))" }
         logger.info("decision", metadata: metadata)
     }
 }

@@ -11,17 +11,17 @@ public import PortcullisHummingbird
 ///   and the client is resolved from `X-Forwarded-For`/`Forwarded` through `[proxy] trusted`.
 ///   Allow → `[server] allow_status` (200) with the principal and attribute headers; deny →
 ///   the gatekeeper's response, unchanged; an unknown stack → 404.
-/// - `GET /healthz` → 200 `ok`; `GET /metrics` → Prometheus text.
+/// - `GET /healthz` → 200 `ok`.
+///
+/// `/metrics` is not here: it has its own listener (``MetricsResponder``).
 public struct ForwardAuthResponder: HTTPResponder {
     public typealias Context = PortcullisRequestContext
     let evaluator: AuthEvaluator
     let settings: ServerSettings
-    let metrics: ServerMetrics?
 
-    public init(evaluator: AuthEvaluator, settings: ServerSettings, metrics: ServerMetrics?) {
+    public init(evaluator: AuthEvaluator, settings: ServerSettings) {
         self.evaluator = evaluator
         self.settings = settings
-        self.metrics = metrics
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
@@ -29,10 +29,6 @@ public struct ForwardAuthResponder: HTTPResponder {
         switch path {
         case "/healthz":
             return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
-        case "/metrics":
-            let text = metrics?.exposition() ?? []
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
         case "/auth":
             return await check(request, stack: "default", peer: context.remoteAddress)
         case _ where path.hasPrefix("/auth/"):
@@ -41,7 +37,7 @@ public struct ForwardAuthResponder: HTTPResponder {
             if name.hasSuffix("/") { name = name.dropLast() }
             return await check(request, stack: name.isEmpty ? "default" : String(name), peer: context.remoteAddress)
         default:
-            return Self.notFound("No such endpoint: use /auth, /auth/{stack}, /healthz or /metrics.")
+            return Self.notFound("No such endpoint: use /auth, /auth/{stack} or /healthz.")
         }
     }
 

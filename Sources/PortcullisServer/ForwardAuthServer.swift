@@ -2,6 +2,7 @@ import Foundation
 public import NIOCore
 import NIOPosix
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import Portcullis
 public import PortcullisHummingbird
@@ -30,11 +31,13 @@ public final class ForwardAuthServer: Sendable {
         evaluator = AuthEvaluator(
             gatekeepers: ReloadableGatekeeper(gatekeeper),
             pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
-            logger: logger, observer: { outcome, gatekeeper, elapsed in metrics.record(outcome, gatekeeper: gatekeeper, elapsed: elapsed) })
+            checkTimeout: settings.checkTimeout,
+            logger: logger, observer: { outcome, gatekeeper, elapsed in metrics.record(outcome, gatekeeper: gatekeeper, elapsed: elapsed) },
+            onCheckTimeout: { stack in metrics.countCheckTimeout(stack: stack) })
     }
 
     public var responder: ForwardAuthResponder {
-        ForwardAuthResponder(evaluator: evaluator, settings: settings, metrics: metrics)
+        ForwardAuthResponder(evaluator: evaluator, settings: settings)
     }
 
     /// `host:port` → a bind address; `[::1]:9180` for IPv6.
@@ -47,14 +50,53 @@ public final class ForwardAuthServer: Sendable {
         return .hostname(host.isEmpty ? "0.0.0.0" : host, port: port)
     }
 
-    /// The Hummingbird application (also what tests drive with `app.test(.router)`).
+    /// The Hummingbird application on `[server] listen` (also what tests drive with `app.test(.router)`).
+    /// Every connection must send its request head within `header_timeout` and is closed after
+    /// `idle_timeout` without a request; at most `max_connections` are open (`connections`,
+    /// shared with the metrics listener when the daemon runs).
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
+        try application(connections: connectionTable(), onServerRunning: onServerRunning)
+    }
+
+    func application(connections: ConnectionTable,
+                     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) throws(ConfigError) -> some ApplicationProtocol {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
         }
         return Application(
-            responder: responder, configuration: ApplicationConfiguration(address: address, serverName: nil),
+            responder: responder, server: .http1(configuration: guarded(by: connections)),
+            configuration: ApplicationConfiguration(address: address, serverName: nil),
             onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// The application serving `/metrics` on `[server] metrics_listen`; nil when that is off. Its
+    /// connections are bounded like the auth listener's.
+    public func metricsApplication() throws(ConfigError) -> (some ApplicationProtocol)? {
+        try metricsApplication(connections: connectionTable())
+    }
+
+    func metricsApplication(connections: ConnectionTable) throws(ConfigError) -> (some ApplicationProtocol)? {
+        guard let listen = settings.metricsListen else { return nil as Application<MetricsResponder>? }
+        guard let address = Self.bindAddress(listen) else {
+            throw ConfigError(file: configPath, line: nil, key: "server.metrics_listen", message: "'\(listen)' is not host:port")
+        }
+        return Application(
+            responder: MetricsResponder(metrics: metrics), server: .http1(configuration: guarded(by: connections)),
+            configuration: ApplicationConfiguration(address: address, serverName: nil), logger: logger)
+    }
+
+    /// HTTP/1 with the connection limits: a ``ConnectionGuard`` per connection, and Hummingbird's idle timeout.
+    private func guarded(by connections: ConnectionTable) -> HTTP1Channel.Configuration {
+        let headerTimeout = TimeAmount(settings.headerTimeout)
+        return HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(table: connections, headerTimeout: headerTimeout)],
+            idleTimeout: TimeAmount(settings.idleTimeout))
+    }
+
+    /// A table for `[server] max_connections`, never above a margin below the descriptor limit in force.
+    func connectionTable() -> ConnectionTable {
+        let cap = DescriptorLimit.connectionCap(configured: settings.maxConnections, descriptors: DescriptorLimit.current())
+        return ConnectionTable(limit: cap) { [metrics] shed in metrics.countShedConnection(shed.rawValue) }
     }
 
     /// Builds a new gatekeeper from the file, fully, then swaps it in; on any error the running
@@ -96,16 +138,28 @@ public final class ForwardAuthServer: Sendable {
 
     /// Serves until SIGTERM or SIGINT; writes `pidFile` while running.
     public func run(pidFile: String?) async throws {
-        let app = try application(onServerRunning: { [logger, listen] _ in
-            logger.info("serving", metadata: ["listen": "\(listen)", "pid": "\(getpid())"])
+        // Before any listener exists: the connection cap is read from the raised limit.
+        let descriptors = DescriptorLimit.raiseToHardLimit()
+        let connections = connectionTable()
+        let app = try application(connections: connections, onServerRunning: { [logger, listen, settings] _ in
+            logger.info("serving", metadata: [
+                "listen": "\(listen)", "metrics_listen": "\(settings.metricsListen ?? "off")", "pid": "\(getpid())",
+                "max_connections": "\(connections.limit)", "descriptors": "\(descriptors)",
+            ])
         })
+        if let configured = settings.maxConnections, configured > connections.limit {
+            logger.warning("server.max_connections is above what the descriptor limit allows; using the lower value",
+                           metadata: ["max_connections": "\(configured)", "descriptors": "\(descriptors)", "used": "\(connections.limit)"])
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadOnHangup(server: self))]
+        if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
         defer { if let pidFile { try? FileManager.default.removeItem(atPath: pidFile) } }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: app), .init(service: ReloadOnHangup(server: self))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         await evaluator.pool.shutdown()

@@ -75,6 +75,17 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// A check answered `backend_unavailable` at `[server] check_timeout` (its plugin call still running).
+    public func countCheckTimeout(stack: String) {
+        CoreMetrics.Counter(label: "portcullis_check_timeouts_total", dimensions: [("stack", stack)], factory: factory).increment()
+    }
+
+    /// A connection closed to keep `[server] max_connections`: `evicted` (it waited longest for a
+    /// request head) or `refused` (new, while every open one was busy).
+    public func countShedConnection(_ reason: String) {
+        CoreMetrics.Counter(label: "portcullis_connections_shed_total", dimensions: [("reason", reason)], factory: factory).increment()
+    }
+
     public func countReload(_ result: String) {
         CoreMetrics.Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
     }

@@ -16,6 +16,7 @@ final class DaemonReloadTests: XCTestCase {
         """
         [server]
         listen = "127.0.0.1:\(port)"
+        metrics_listen = "off"
 
         [[stack.default]]
         plugin = "debug"

@@ -264,6 +264,8 @@ final class ForwardAuthTests: XCTestCase {
             for password in ["right", "right", "wrong"] {
                 try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic("a", password))])) { _ in }
             }
+        }
+        try await XCTUnwrap(server.metricsApplication()).test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 let text = String(buffer: response.body)

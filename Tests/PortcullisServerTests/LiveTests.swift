@@ -55,17 +55,49 @@ final class LiveTests: XCTestCase {
         let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
         let server = try server(Self.echo, logger: logger)
         try await server.application().test(.live) { client in
-            for authorization in [String.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%"] {
+            for authorization in [String.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%", "hunterhunter"] {
                 let headers = S.fields([("Authorization", authorization), ("X-Original-URI", "/x?access_token=QUERYTOKEN")])
                 try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
             }
         }
         let logged = lines.mutex.withLock { $0 }
-        XCTAssertEqual(logged.filter { $0.hasPrefix("decision ") }.count, 3, logged.joined(separator: "\n"))
-        for secret in ["SeCrEtPaSsWoRd", "TOKENTOKENTOKEN", "QUERYTOKEN", "YWxpY2U6"] {
+        XCTAssertEqual(logged.filter { $0.hasPrefix("decision ") }.count, 4, logged.joined(separator: "\n"))
+        for secret in ["SeCrEtPaSsWoRd", "TOKENTOKENTOKEN", "QUERYTOKEN", "YWxpY2U6", "hunter"] {
             XCTAssertFalse(logged.contains { $0.contains(secret) }, "\(secret) was logged")
         }
         XCTAssertTrue(logged.contains { $0.contains("user=\\\"alice\\\"") || $0.contains("user=\"alice\"") }, logged.joined(separator: "\n"))
+    }
+
+    /// Values from the request reach the log escaped and bounded: a principal with a line break
+    /// cannot forge a second line, a 59 KB user-id is cut at 256 bytes and says so.
+    func testRequestValuesAreLoggedEscapedAndTruncated() async throws {
+        let lines = Lines()
+        let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
+        let server = try server("""
+            [server]
+            listen = "127.0.0.1:0"
+
+            [[stack.default]]
+            plugin = "debug"
+            control = "required"
+            result = "allow"
+            principal = "mallory\\ndecision stack=default decision=allow principal=admin"
+            """, logger: logger)
+        let longUser = String(repeating: "u", count: 59_000)
+        try await server.application().test(.live) { client in
+            let headers = S.fields([("Authorization", String.basic(longUser, "pw"))])
+            try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
+        }
+        let logged = lines.mutex.withLock { $0 }
+        let decisions = logged.filter { $0.hasPrefix("decision ") }
+        XCTAssertEqual(decisions.count, 1, logged.joined(separator: "\n---\n").prefix(2000).description)
+        for line in logged {
+            XCTAssertFalse(line.contains("\n") || line.contains("\r"), "a raw line break was logged: \(line.prefix(500))")
+            XCTAssertLessThan(line.utf8.count, 4096, "an unbounded value was logged: \(line.prefix(500))")
+        }
+        let decision = decisions.first ?? ""
+        XCTAssertTrue(decision.contains(#"mallory\ndecision"#), decision)
+        XCTAssertTrue(decision.contains("(truncated, 59000 bytes)"), decision.prefix(1000).description)
     }
 
     /// The daemon binary links no plugin code and neither libpam nor libcrypt.

@@ -64,8 +64,16 @@ final class AuthorizationParserTests: XCTestCase {
         for text in [outcome.credential.description, outcome.note ?? "", "\(outcome)"] {
             XCTAssertFalse(text.contains("eyJhbGci"), text)
         }
-        XCTAssertEqual(outcome.credential.description, "an unknown scheme (\(token.utf8.count) bytes) (unsupported here)")
-        XCTAssertEqual(parse("Negotiate abc").summary.description, "Negotiate (unsupported here)")
+        XCTAssertEqual(outcome.credential.description, "an unrecognized Authorization value (\(token.utf8.count) bytes)")
+        XCTAssertEqual(parse("Negotiate abc").summary.description, "Negotiate (unsupported here, 13 bytes)")
+    }
+
+    /// A short bare secret looks like a scheme name: only registered scheme names are shown.
+    func testOnlyRegisteredSchemeNamesAreShown() {
+        XCTAssertEqual(parse("hunterhunter").summary.description, "an unrecognized Authorization value (12 bytes)")
+        XCTAssertEqual(parse("correct horse").summary.description, "an unrecognized Authorization value (13 bytes)")
+        XCTAssertEqual(parse("digest username=\"x\"").summary.description, "digest (unsupported here, 19 bytes)")
+        XCTAssertEqual(parse(String.basic("a\u{85}b", "pw")).summary.description, #"Basic user="a\u{85}b""#)
     }
 
     func testTwoAuthorizationHeadersAreMalformed() {

@@ -101,6 +101,26 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// An Authorization header the host cannot parse (a bare secret, an unknown scheme) shows only
+    /// its length, and the scheme name only when it is a registered one.
+    func testCheckNeverPrintsAnUnparsedAuthorizationValue() throws {
+        for flags in [[], ["--json"]] {
+            let bare = try run(["check", "--config", demo, "--header", "Authorization: hunterhunter"] + flags)
+            XCTAssertEqual(bare.status, 1, bare.stderr)
+            XCTAssertFalse(bare.stdout.contains("hunter") || bare.stderr.contains("hunter"), bare.stdout + bare.stderr)
+            XCTAssertTrue(bare.stdout.contains("12 bytes"), bare.stdout)
+
+            let digest = try run(["check", "--config", demo, "--header", "Authorization: Digest username=\"x\", response=\"s3cr3tdigest\""] + flags)
+            XCTAssertFalse(digest.stdout.contains("s3cr3tdigest") || digest.stderr.contains("s3cr3tdigest"), digest.stdout + digest.stderr)
+            XCTAssertTrue(digest.stdout.contains("Digest"), digest.stdout)
+
+            let spaced = try run(["check", "--config", demo, "--header", "Authorization: correcthorse batterystaple"] + flags)
+            for part in ["correcthorse", "batterystaple"] {
+                XCTAssertFalse(spaced.stdout.contains(part) || spaced.stderr.contains(part), spaced.stdout + spaced.stderr)
+            }
+        }
+    }
+
     /// Credentials can come from standard input or a file, out of ps and shell history.
     func testHeadersFromStandardInputAndFile() throws {
         let header = "Authorization: Basic YWxpY2U6d29uZGVybGFuZA==\r\n"

@@ -114,7 +114,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(error("[server]\nlisten = \"a:1\"\nblocking_threads = 0\n" + entry),
                        "portcullis.toml:3: server.blocking_threads: must be an integer from 1 to 1024")
         XCTAssertEqual(error("[server]\nworkers = 3\n" + entry),
-                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue, original_request)")
+                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue, original_request, header_timeout, idle_timeout, max_connections, check_timeout, metrics_listen)")
         XCTAssertEqual(error("[server]\noriginal_request = \"traefik\"\n" + entry), "portcullis.toml:2: server.original_request: must be \"x-original\" (nginx) or \"x-forwarded\" (Traefik, Caddy)")
         XCTAssertEqual(error("[cache]\nenabled = \"yes\"\n" + entry), "portcullis.toml:2: cache.enabled: must be true or false")
         XCTAssertEqual(error("[cache]\n\npositive_ttl = -1\n" + entry), "portcullis.toml:3: cache.positive_ttl: must be an integer from 0 to 86400")
@@ -122,6 +122,43 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(error("[cache]\nmax_entries = 0\n" + entry), "portcullis.toml:2: cache.max_entries: must be an integer from 1 to 10000000")
         XCTAssertEqual(error("[cache]\nttl = 3\n" + entry),
                        "portcullis.toml:2: cache.ttl: unknown setting (expected one of: enabled, positive_ttl, negative_ttl, max_entries)")
+    }
+
+    /// The daemon's hardening knobs have safe defaults and are validated like every other key.
+    func testConnectionTimeoutAndMetricsSettings() throws {
+        let entry = "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
+        let defaults = try Configuration(parsing: entry, file: "x.toml").server
+        XCTAssertEqual(defaults.headerTimeout, .seconds(10))
+        XCTAssertEqual(defaults.idleTimeout, .seconds(60))
+        XCTAssertNil(defaults.maxConnections, "a margin below the descriptor limit")
+        XCTAssertEqual(defaults.checkTimeout, .seconds(5))
+        XCTAssertEqual(defaults.metricsListen, "127.0.0.1:9181")
+
+        let configured = try Configuration(parsing: """
+            [server]
+            header_timeout = 2
+            idle_timeout = 0.5
+            max_connections = 500
+            check_timeout = 1.25
+            metrics_listen = "[::1]:9999"
+            """ + "\n" + entry, file: "x.toml").server
+        XCTAssertEqual(configured.headerTimeout, .seconds(2))
+        XCTAssertEqual(configured.idleTimeout, .milliseconds(500))
+        XCTAssertEqual(configured.maxConnections, 500)
+        XCTAssertEqual(configured.checkTimeout, .milliseconds(1250))
+        XCTAssertEqual(configured.metricsListen, "[::1]:9999")
+        for off in ["off", ""] {
+            XCTAssertNil(try Configuration(parsing: "[server]\nmetrics_listen = \"\(off)\"\n" + entry, file: "x.toml").server.metricsListen)
+        }
+
+        XCTAssertEqual(error("[server]\nheader_timeout = 0\n" + entry), "portcullis.toml:2: server.header_timeout: must be a number of seconds from 0.1 to 3600")
+        XCTAssertEqual(error("[server]\nidle_timeout = \"60s\"\n" + entry), "portcullis.toml:2: server.idle_timeout: must be a number of seconds from 0.1 to 86400")
+        XCTAssertEqual(error("[server]\n\ncheck_timeout = -1\n" + entry), "portcullis.toml:3: server.check_timeout: must be a number of seconds from 0.01 to 3600")
+        XCTAssertEqual(error("[server]\nmax_connections = 0\n" + entry), "portcullis.toml:2: server.max_connections: must be an integer from 1 to 1000000")
+        XCTAssertEqual(error("[server]\nmetrics_listen = 9181\n" + entry),
+                       "portcullis.toml:2: server.metrics_listen: must be \"host:port\" (e.g. \"127.0.0.1:9181\"), or \"off\"")
+        XCTAssertEqual(error("[server]\nlisten = \"127.0.0.1:9181\"\nmetrics_listen = \"127.0.0.1:9181\"\n" + entry),
+                       "portcullis.toml:3: server.metrics_listen: must differ from server.listen")
     }
 
     func testConfigDirExpandsToTheFilesDirectory() throws {

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 
 bin=$(swift build --show-bin-path)
 work=$(mktemp -d)
-front=18480 upstream=18481 auth=18482
+front=18480 upstream=18481 auth=18482 metrics=18483
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
@@ -31,7 +31,9 @@ contains() { # description, needle, haystack
 
 # Portcullis: the demo stacks, plus one that refuses the loopback network (our only client address).
 cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt "$work/"
-sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" examples/demo/portcullis.toml > "$work/portcullis.toml"
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
+  examples/demo/portcullis.toml > "$work/portcullis.toml"
+grep -q "^metrics_listen = \"127.0.0.1:$metrics\"" "$work/portcullis.toml" || { echo "the demo config sets no metrics_listen"; exit 1; }
 cat >> "$work/portcullis.toml" <<EOF
 
 [[stack.blocked]]

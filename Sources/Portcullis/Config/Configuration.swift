@@ -196,7 +196,8 @@ private struct Parser {
         return policy
     }
 
-    private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue", "original_request"]
+    private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue", "original_request",
+                                     "header_timeout", "idle_timeout", "max_connections", "check_timeout", "metrics_listen"]
 
     private func listen(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> String {
         guard let server = try table(value, "server", known: Self.serverKeys), let listen = server["listen"] else { return "127.0.0.1:9180" }
@@ -225,7 +226,36 @@ private struct Parser {
             }
             settings.originalRequest = family
         }
+        if server["header_timeout"] != nil { settings.headerTimeout = try seconds(server, "server", "header_timeout", in: 0.1...3600) }
+        if server["idle_timeout"] != nil { settings.idleTimeout = try seconds(server, "server", "idle_timeout", in: 0.1...86_400) }
+        if server["check_timeout"] != nil { settings.checkTimeout = try seconds(server, "server", "check_timeout", in: 0.01...3600) }
+        if server["max_connections"] != nil { settings.maxConnections = try integer(server, "server", "max_connections", in: 1...1_000_000) }
+        if let value = server["metrics_listen"] {
+            let listen = server["listen"]?.string ?? "127.0.0.1:9180"
+            guard let text = value.string, text.isEmpty || text == "off" || text.contains(":") else {
+                throw error("server.metrics_listen", table: "server", lineKey: "metrics_listen",
+                            "must be \"host:port\" (e.g. \"127.0.0.1:9181\"), or \"off\"")
+            }
+            guard text != listen else {
+                throw error("server.metrics_listen", table: "server", lineKey: "metrics_listen", "must differ from server.listen")
+            }
+            settings.metricsListen = text.isEmpty || text == "off" ? nil : text
+        }
         return settings
+    }
+
+    /// A duration setting `key` in `[table]`: seconds, an integer or a decimal, within `range`.
+    private func seconds(_ table: TOMLTable, _ name: String, _ key: String, in range: ClosedRange<Double>) throws(ConfigError) -> Duration {
+        let number: Double? = switch table[key]?.type {
+        case .int?: table[key]?.int.map(Double.init)
+        case .double?: table[key]?.double
+        default: nil
+        }
+        guard let number, range.contains(number) else {
+            throw error("\(name).\(key)", table: name, lineKey: key,
+                        "must be a number of seconds from \(range.lowerBound.formatted) to \(range.upperBound.formatted)")
+        }
+        return .milliseconds(Int((number * 1000).rounded()))
     }
 
     private func cache(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> CacheSettings {
@@ -330,4 +360,9 @@ private struct Parser {
         if value.type == .bool { return value.bool.map { $0 ? "true" : "false" } }
         return nil
     }
+}
+
+private extension Double {
+    /// `0.1`, `3600` (no trailing `.0`), for messages.
+    var formatted: String { rounded() == self ? String(Int(self)) : String(self) }
 }

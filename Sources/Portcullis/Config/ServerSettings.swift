@@ -12,6 +12,22 @@ public struct ServerSettings: Sendable, Equatable {
     /// Which headers describe the original request. One family only, and only from a trusted
     /// proxy: the other family would be passed through from the client unchanged.
     public var originalRequest = OriginalRequestHeaders.xOriginal
+    /// How long a new connection may take to send a complete request head before it is closed
+    /// (slowloris: half-open connections would otherwise hold descriptors for ever).
+    public var headerTimeout: Duration = .seconds(10)
+    /// How long a connection may stay without a request part: keep-alive idle, and a stalled
+    /// request body.
+    public var idleTimeout: Duration = .seconds(60)
+    /// The most connections open at once; beyond it the connection that has waited longest for a
+    /// request head is closed to make room (or the new one, when none is waiting). nil: a margin
+    /// below the descriptor limit, read at start after raising it to the hard limit.
+    public var maxConnections: Int?
+    /// A blocking stack's deadline: past it the request is answered `backend_unavailable` (503)
+    /// while the plugin call finishes on the pool.
+    public var checkTimeout: Duration = .seconds(5)
+    /// Where `/metrics` is served, apart from the auth listener (its per-request timings are no
+    /// business of whoever can reach `/auth`). nil: not served.
+    public var metricsListen: String? = "127.0.0.1:9181"
 
     public enum OriginalRequestHeaders: String, Sendable, Equatable {
         /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI` (and the check's `Host`).

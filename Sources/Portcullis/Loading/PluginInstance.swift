@@ -129,7 +129,8 @@ final class LogSink: Sendable {
     }
 
     func log(level: UInt32, _ message: pc_str) {
-        let text = CArena.string(message)
+        // A plugin's message may quote the request: one line, bounded.
+        let text = LogText.escaped(CArena.string(message))
         if level >= PC_LOG_WARNING { creationWarnings.withLock { $0?.append(text) } }
         switch level {
         case PC_LOG_DEBUG: logger.debug("\(text)")

@@ -14,6 +14,12 @@ enum AuthorizationParser {
     }
 
     static func parse(_ header: String) -> Credential {
+        var credential = parseValue(header)
+        credential.headerLength = header.utf8.count
+        return credential
+    }
+
+    private static func parseValue(_ header: String) -> Credential {
         let bytes = Array(header.utf8)
         let trimmed = bytes.drop { $0 == .space || $0 == .tab }
         let schemeBytes = trimmed.prefix { $0 != .space && $0 != .tab }

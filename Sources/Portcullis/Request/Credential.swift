@@ -13,6 +13,8 @@ public struct Credential: Sendable, Equatable {
     public var token: [UInt8]
     /// Why a malformed credential was refused, for the trace (never the credential itself).
     public var problem: String?
+    /// Bytes in the `Authorization` value: all that may be shown of a value the host cannot parse.
+    public var headerLength = 0
 
     public static let none = Credential(kind: .none, scheme: "")
 
@@ -31,7 +33,7 @@ public struct Credential: Sendable, Equatable {
 
     /// What may be shown of this credential: never the password or the token.
     public var summary: Summary {
-        Summary(kind: kind, scheme: scheme, user: kind == .basic ? user : [], tokenLength: token.count, problem: problem)
+        Summary(kind: kind, scheme: scheme, user: kind == .basic ? user : [], tokenLength: token.count, headerLength: headerLength, problem: problem)
     }
 
     /// A credential for logs and traces: kind, scheme, Basic user-id; rendered only when read.
@@ -40,25 +42,28 @@ public struct Credential: Sendable, Equatable {
         var scheme: String
         var user: [UInt8]
         var tokenLength: Int
+        var headerLength: Int
         var problem: String?
 
         /// For decisions made before the request was parsed.
-        public static let notParsed = Summary(kind: nil, scheme: "", user: [], tokenLength: 0, problem: nil)
+        public static let notParsed = Summary(kind: nil, scheme: "", user: [], tokenLength: 0, headerLength: 0, problem: nil)
 
-        /// A scheme as it may be shown: a bare token sent without a scheme (`Authorization: eyJ…`)
-        /// parses as a scheme, so anything but a short word is withheld.
-        static func displayable(_ scheme: String) -> String {
-            let isWord = scheme.utf8.count <= 16 && scheme.utf8.allSatisfy { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || $0 == 0x2D }
-            return isWord ? scheme : "an unknown scheme (\(scheme.utf8.count) bytes)"
-        }
+        /// Schemes whose name may be shown (IANA's HTTP Authentication Scheme Registry, plus NTLM and
+        /// AWS's). Any other first word may be the secret itself (`Authorization: hunterhunter`):
+        /// only the value's length is shown then.
+        static let registeredSchemes: Set<String> = [
+            "basic", "bearer", "concealed", "digest", "dpop", "gnap", "hoba", "mutual", "negotiate", "oauth",
+            "privatetoken", "scram-sha-1", "scram-sha-256", "vapid", "ntlm", "aws4-hmac-sha256",
+        ]
 
         public var description: String {
             switch kind {
             case nil: "not parsed"
             case .none?: "none"
-            case .basic?: "Basic user=\(String(decoding: user, as: UTF8.self).debugDescription)"
+            case .basic?: "Basic user=\"\(LogText.escaped(String(decoding: user, as: UTF8.self)))\""
             case .bearer?: "Bearer (\(tokenLength) bytes)"
-            case .other?: "\(Self.displayable(scheme)) (unsupported here)"
+            case .other? where Self.registeredSchemes.contains(scheme.lowercased()): "\(scheme) (unsupported here, \(headerLength) bytes)"
+            case .other?: "an unrecognized Authorization value (\(headerLength) bytes)"
             case .malformed?: "malformed \(scheme.isEmpty ? "Authorization" : scheme): \(problem ?? "unparsable")"
             }
         }

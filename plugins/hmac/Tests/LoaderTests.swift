@@ -10,7 +10,9 @@ import XCTest
 /// The real `libportcullis-hmac.so` through the host's loader and dispatcher: exact outcomes,
 /// statuses and challenges, as a client would see them.
 final class LoaderTests: XCTestCase {
-    let now = Date().timeIntervalSince1970.rounded(.down)
+    /// Read when used: XCTest makes every test case at the start of the run, so a stored value
+    /// would be as old as the run when a test reads it (and a 20 s token already expired).
+    var now: Double { Date().timeIntervalSince1970.rounded(.down) }
     let key = randomKey(kid: "2026-11")
 
     /// A gatekeeper with one `hmac` entry, its key file in a fresh directory.

@@ -77,15 +77,25 @@ let package = Package(
             ],
             swiftSettings: strictSwift
         ),
-        // Hummingbird adapter: request/response conversion and the middleware (issue 7).
+        // How a request is decided, for every way in: snapshot, pool, deadline, log, observers.
+        .target(
+            name: "PortcullisRuntime",
+            dependencies: [
+                "Portcullis", "PortcullisProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSwift
+        ),
+        // Hummingbird adapter: request/response conversion and the middleware.
         .target(
             name: "PortcullisHummingbird",
             dependencies: [
-                "Portcullis", "PortcullisNetwork",
+                "Portcullis", "PortcullisNetwork", "PortcullisRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSwift
         ),
@@ -93,7 +103,7 @@ let package = Package(
         .target(
             name: "PortcullisServer",
             dependencies: [
-                "Portcullis", "PortcullisHummingbird", "PortcullisProtocol", "PortcullisNetwork",
+                "Portcullis", "PortcullisHummingbird", "PortcullisRuntime", "PortcullisProtocol", "PortcullisNetwork",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "PortcullisCLI",
             dependencies: [
-                "Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisServer",
+                "Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisServer", "PortcullisRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -78,31 +78,12 @@ public final class Gatekeeper: Sendable {
     func decide(_ request: AuthRequest, stack name: String) -> Outcome {
         let prepared = PreparedRequest(request, resolver: configuration.resolver)
         guard let stack = stacks[name] else {
-            return Outcome(
-                decision: .deny, reason: .pluginError, status: 500, principal: nil, attributes: [], challenges: [], trace: [],
+            return configuration.responsePolicy.stamped(Outcome(
+                decision: .deny, reason: .pluginError, principal: nil, attributes: [], challenges: [], trace: [],
                 stack: name, client: prepared.client, clientSource: prepared.clientSource, credential: prepared.credential.summary,
-                note: "no stack named '\(name)'", failDelay: .zero, cacheTTL: nil)
+                note: "no stack named '\(name)'", failDelay: .zero, cacheTTL: nil))
         }
         return mapped(stack.evaluate(prepared), stack: stack, request: prepared)
-    }
-
-    /// A decision that needs a blocking plugin: finish it off the event loop with ``finish(_:)``.
-    /// It carries what the non-blocking attempt already answered, so no plugin runs twice.
-    public struct Pending: Sendable {
-        let stack: Stack
-        let request: PreparedRequest
-        let answered: Stack.Answered
-    }
-
-    public enum Attempt: Sendable {
-        case decided(Outcome)
-        case needsBlocking(Pending)
-
-        /// The outcome when no blocking plugin had to be called.
-        public var outcome: Outcome? {
-            if case .decided(let outcome) = self { return outcome }
-            return nil
-        }
     }
 
     /// Decides `request` if no blocking plugin has to be called for it (every blocking entry
@@ -114,22 +95,25 @@ public final class Gatekeeper: Sendable {
         let prepared = PreparedRequest(request, resolver: configuration.resolver)
         switch stack.evaluateWithoutBlocking(prepared) {
         case .decided(let outcome): return .decided(mapped(outcome, stack: stack, request: prepared))
-        case .needsBlocking(let answered): return .needsBlocking(Pending(stack: stack, request: prepared, answered: answered))
+        case .needsBlocking(let pending): return .needsBlocking(pending)
         }
     }
 
     /// Finishes a decision that needs a blocking plugin. Blocks: call it on a pool. The observers
     /// are not told: deliver ``Outcome/observation``.
-    public func finish(_ pending: Pending) -> Outcome {
+    public func finish(_ pending: PendingDecision) -> Outcome {
         mapped(pending.stack.evaluate(pending.request, answered: pending.answered), stack: pending.stack, request: pending.request)
     }
 
-    /// Sets the status the policy gives the outcome's reason, and what the observers will be told.
+    /// A deny decided around the stacks (the pool full or too slow, a failure), with the status
+    /// this gatekeeper's policy gives it. Never an allow.
+    public func hostFailure(_ reason: ReasonCode, stack: String, note: String) -> Outcome {
+        configuration.responsePolicy.stamped(.hostFailure(reason, stack: stack, note: note))
+    }
+
+    /// The outcome with the status the policy gives it, and what the observers will be told.
     private func mapped(_ outcome: Outcome, stack: Stack, request: PreparedRequest) -> Outcome {
-        var outcome = outcome
-        if let reason = outcome.reason {
-            outcome.status = configuration.responsePolicy.status(for: reason, challenges: outcome.challenges)
-        }
+        var outcome = configuration.responsePolicy.stamped(outcome)
         if stack.observers.any { outcome.observation = Observation(stack: stack, request: request, outcome: outcome) }
         return outcome
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Portcullis
+import PortcullisRuntime
 import PortcullisNetwork
 
 #if canImport(Glibc)
@@ -76,7 +77,19 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let request = AuthRequest(method: method, path: path, host: host, headers: parsedHeaders, peer: peerAddress)
-        let outcome = gatekeeper.evaluate(request, stack: stack)
+        // The runtime every way in uses; observers are told before the command exits, and its
+        // own decision line stays out of the explanation printed below.
+        var quiet = gatekeeper.logger
+        quiet.logLevel = .warning
+        let settings = gatekeeper.configuration.server
+        let runtime = DecisionRuntime(
+            gatekeepers: ReloadableGatekeeper(gatekeeper), pool: BlockingPool(threads: 1, queue: 0),
+            checkTimeout: settings.checkTimeout, delivery: .beforeReturning, logger: quiet)
+        let outcome = try waitFor { [stack] in
+            let outcome = await runtime.decide(request, stack: stack).outcome
+            await runtime.shutdown()
+            return outcome
+        }
         let response = gatekeeper.response(for: outcome)
         print(json ? OutcomeReport.json(outcome, response) : OutcomeReport.text(outcome, response))
         if !outcome.isAllowed { throw ExitCode(1) }

@@ -50,28 +50,13 @@ struct ServeCommand: ParsableCommand {
         // here because nothing blocks in a task: blocking plugins run on the bounded pool, and a
         // reload builds the new gatekeeper on NIO's thread pool.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        // The command line is synchronous; the server is async. Park the main thread until it stops.
-        let stopped = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
-        Task { [pidFile] in
-            do {
-                try await server.run(pidFile: pidFile)
-            } catch {
-                failure.message = "\(error)"
-            }
-            stopped.signal()
-        }
-        stopped.wait()
-        if let message = failure.message {
-            writeError("portcullis: \(message)")
+        do {
+            try waitFor { [pidFile] in try await server.run(pidFile: pidFile) }
+        } catch {
+            writeError("portcullis: \(error)")
             throw ExitCode(2)
         }
     }
-}
-
-/// Carries an error message out of the server task (written before the semaphore is signalled).
-final class FailureBox: @unchecked Sendable {
-    var message: String?
 }
 
 /// `portcullis reload`: sends SIGHUP to the daemon whose pid file is given.

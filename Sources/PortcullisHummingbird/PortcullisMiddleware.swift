@@ -1,6 +1,8 @@
 public import Hummingbird
 public import NIOCore
 public import Portcullis
+// The runtime comes with the middleware: an app imports one module.
+@_exported public import PortcullisRuntime
 
 /// Who a request was allowed as: set by ``PortcullisMiddleware`` before the route runs.
 public struct PortcullisIdentity: Sendable, Equatable {
@@ -44,22 +46,15 @@ public struct PortcullisRequestContext: PortcullisRequestContextProtocol {
 /// in `context.portcullis` and runs the route; a deny answers exactly what the daemon answers for
 /// the same request (both go through ``Gatekeeper/response(for:)``): status, every
 /// `WWW-Authenticate` challenge, problem+json body.
+/// The runtime is a `Service`: add it to the application's services so its blocking pool stops
+/// with the application (`Application(router: router, services: [runtime])`).
 public struct PortcullisMiddleware<Context: PortcullisRequestContextProtocol>: RouterMiddleware {
-    let evaluator: AuthEvaluator
+    let runtime: DecisionRuntime
     let stack: String
 
-    public init(evaluator: AuthEvaluator, stack: String = "default") {
-        self.evaluator = evaluator
+    public init(runtime: DecisionRuntime, stack: String = "default") {
+        self.runtime = runtime
         self.stack = stack
-    }
-
-    /// A middleware with its own pool, for a fixed gatekeeper.
-    public init(gatekeeper: Gatekeeper, stack: String = "default", blockingThreads: Int = 4, blockingQueue: Int = 64) {
-        self.init(
-            evaluator: AuthEvaluator(gatekeepers: ReloadableGatekeeper(gatekeeper),
-                                     pool: BlockingPool(threads: blockingThreads, queue: blockingQueue),
-                                     logger: gatekeeper.logger),
-            stack: stack)
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -67,7 +62,7 @@ public struct PortcullisMiddleware<Context: PortcullisRequestContextProtocol>: R
             method: request.method.rawValue, path: request.uri.description,
             host: request.head.authority ?? "",
             headers: request.portcullisHeaders, peer: IPAddress(context.remoteAddress))
-        let decision = await evaluator.decide(authRequest, stack: stack)
+        let decision = await runtime.decide(authRequest, stack: stack)
         guard decision.outcome.isAllowed else { return decision.response.hummingbirdResponse }
         var context = context
         context.portcullis = PortcullisIdentity(principal: decision.outcome.principal, attributes: decision.outcome.attributes, stack: stack)

@@ -2,6 +2,7 @@ public import Hummingbird
 import NIOCore
 public import Portcullis
 public import PortcullisHummingbird
+public import PortcullisRuntime
 
 /// The daemon's endpoints:
 /// - `/auth` (stack `default`) and `/auth/{stack}`, any method (a trailing slash is ignored):
@@ -16,11 +17,11 @@ public import PortcullisHummingbird
 /// `/metrics` is not here: it has its own listener (``MetricsResponder``).
 public struct ForwardAuthResponder: HTTPResponder {
     public typealias Context = PortcullisRequestContext
-    let evaluator: AuthEvaluator
+    let runtime: DecisionRuntime
     let settings: ServerSettings
 
-    public init(evaluator: AuthEvaluator, settings: ServerSettings) {
-        self.evaluator = evaluator
+    public init(runtime: DecisionRuntime, settings: ServerSettings) {
+        self.runtime = runtime
         self.settings = settings
     }
 
@@ -43,17 +44,15 @@ public struct ForwardAuthResponder: HTTPResponder {
 
     func check(_ request: Request, stack: String, peer: SocketAddress?) async -> Response {
         // One snapshot per request: a reload between these steps must not mix two configurations.
-        let gatekeeper = evaluator.gatekeepers.current
+        let gatekeeper = runtime.gatekeepers.current
         guard gatekeeper.stack(named: stack) != nil else {
             return Self.notFound("No stack named by this URL.")
         }
         let peerAddress = IPAddress(peer)
         let fromProxy = peerAddress.map { gatekeeper.configuration.resolver.isTrusted($0) } ?? false
         let original = Self.originalRequest(request, peer: peerAddress, headers: fromProxy ? settings.originalRequest : nil)
-        let decision = await evaluator.decide(original, stack: stack, gatekeeper: gatekeeper)
-        var response = decision.response
-        if decision.outcome.isAllowed { response.status = settings.allowStatus }
-        return response.hummingbirdResponse
+        let decision = await runtime.decide(original, stack: stack, gatekeeper: gatekeeper)
+        return decision.response.hummingbirdResponse
     }
 
     /// The request the proxy is asking about, rebuilt from one family of forwarding headers

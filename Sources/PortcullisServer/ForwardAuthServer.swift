@@ -6,6 +6,7 @@ import HummingbirdCore
 public import Logging
 public import Portcullis
 public import PortcullisHummingbird
+public import PortcullisRuntime
 import ServiceLifecycle
 import UnixSignals
 
@@ -13,7 +14,7 @@ import UnixSignals
 /// checks finish); SIGHUP reloads the configuration file.
 public final class ForwardAuthServer: Sendable {
     public let configPath: String
-    public let evaluator: AuthEvaluator
+    public let runtime: DecisionRuntime
     public let metrics: ServerMetrics
     let settings: ServerSettings
     let listen: String
@@ -28,7 +29,7 @@ public final class ForwardAuthServer: Sendable {
         self.logger = logger
         settings = gatekeeper.configuration.server
         listen = gatekeeper.configuration.listen
-        evaluator = AuthEvaluator(
+        runtime = DecisionRuntime(
             gatekeepers: ReloadableGatekeeper(gatekeeper),
             pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
             checkTimeout: settings.checkTimeout,
@@ -37,7 +38,7 @@ public final class ForwardAuthServer: Sendable {
     }
 
     public var responder: ForwardAuthResponder {
-        ForwardAuthResponder(evaluator: evaluator, settings: settings)
+        ForwardAuthResponder(runtime: runtime, settings: settings)
     }
 
     /// `host:port` → a bind address; `[::1]:9180` for IPv6.
@@ -122,7 +123,7 @@ public final class ForwardAuthServer: Sendable {
         }
         switch result {
         case .success(let gatekeeper):
-            let old = evaluator.gatekeepers.replace(with: gatekeeper)
+            let old = runtime.gatekeepers.replace(with: gatekeeper)
             if gatekeeper.configuration.listen != old.configuration.listen || gatekeeper.configuration.server != old.configuration.server {
                 logger.warning("reload: [server] changes take effect after a restart", metadata: ["file": "\(path)"])
             }
@@ -151,7 +152,10 @@ public final class ForwardAuthServer: Sendable {
             logger.warning("server.max_connections is above what the descriptor limit allows; using the lower value",
                            metadata: ["max_connections": "\(configured)", "descriptors": "\(descriptors)", "used": "\(connections.limit)"])
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app), .init(service: ReloadOnHangup(server: self))]
+        // The runtime stops its pool after the listeners have drained (services stop in reverse order).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self)),
+        ]
         if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
@@ -162,7 +166,6 @@ public final class ForwardAuthServer: Sendable {
                 services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        await evaluator.pool.shutdown()
     }
 }
 

@@ -126,7 +126,7 @@ final class ForwardAuthTests: XCTestCase {
             count_file = "\(directory)/calls"
             mode = "error"
             """)
-        let gatekeeper = server.evaluator.gatekeepers.current
+        let gatekeeper = server.runtime.gatekeepers.current
         let cases: [(stack: String, authorization: String?, status: Int)] = [
             ("default", nil, 401), ("default", String.basic("alice", "wrong"), 401), ("default", "Basic %%%", 401),
             ("admin", String.basic("alice", "right"), 403), ("broken", String.basic("alice", "right"), 500),
@@ -289,11 +289,11 @@ final class ForwardAuthTests: XCTestCase {
         try S.write("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"two\"\n", to: path)
         let reloaded = await server.reload()
         XCTAssertTrue(reloaded)
-        XCTAssertEqual(server.evaluator.gatekeepers.current.evaluate(AuthRequest(peer: nil)).principal, "two")
+        XCTAssertEqual(server.runtime.gatekeepers.current.evaluate(AuthRequest(peer: nil)).principal, "two")
         try S.write("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"sometimes\"\n", to: path)
         let refused = await server.reload()
         XCTAssertFalse(refused)
-        XCTAssertEqual(server.evaluator.gatekeepers.current.evaluate(AuthRequest(peer: nil)).principal, "two")
+        XCTAssertEqual(server.runtime.gatekeepers.current.evaluate(AuthRequest(peer: nil)).principal, "two")
     }
 
     func testBindAddress() {

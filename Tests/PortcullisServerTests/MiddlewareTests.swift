@@ -72,9 +72,9 @@ final class MiddlewareTests: XCTestCase {
         let server = try ForwardAuthServer(configPath: directory + "/portcullis.toml", logger: logger)
 
         let router = Router(context: PortcullisRequestContext.self)
-        router.group("private").add(middleware: PortcullisMiddleware(evaluator: server.evaluator, stack: "default"))
+        router.group("private").add(middleware: PortcullisMiddleware(runtime: server.runtime, stack: "default"))
             .get("page") { _, context in "hello \(context.portcullis?.principal ?? "?")" }
-        router.group("admin").add(middleware: PortcullisMiddleware(evaluator: server.evaluator, stack: "admin"))
+        router.group("admin").add(middleware: PortcullisMiddleware(runtime: server.runtime, stack: "admin"))
             .get("page") { _, _ in "admin" }
         let app = Application(router: router, logger: logger)
         let daemon = try server.application()
@@ -136,7 +136,7 @@ final class MiddlewareTests: XCTestCase {
             echo = true
             """)
         let router = Router(context: PortcullisRequestContext.self)
-        router.add(middleware: PortcullisMiddleware(gatekeeper: gatekeeper))
+        router.add(middleware: PortcullisMiddleware(runtime: DecisionRuntime(gatekeeper: gatekeeper)))
         router.get("/who") { _, context in
             "\(context.portcullis?.principal ?? "?") \(context.portcullis?.attribute("method") ?? "?") \(context.portcullis?.stack ?? "?")"
         }

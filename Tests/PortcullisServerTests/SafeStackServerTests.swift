@@ -40,7 +40,7 @@ final class SafeStackServerTests: XCTestCase {
             file = "\(directory)/users"
             """, in: directory)
         let router = Router(context: PortcullisRequestContext.self)
-        router.group("private").add(middleware: PortcullisMiddleware(evaluator: server.evaluator))
+        router.group("private").add(middleware: PortcullisMiddleware(runtime: server.runtime))
             .get("page") { _, context in "hello \(context.portcullis?.principal ?? "?")" }
         let challenge = #"Basic realm="Restricted", charset="UTF-8""#
         let good = S.fields([("Authorization", String.basic("alice", "s3cret"))])

@@ -129,11 +129,12 @@ private struct Parser {
             pluginDirectory = directory
         }
         let stacks = try stacks(root["stack"])
+        let server = try server(root["server"])
+        var policy = try responsePolicy(status: root["status"], response: root["response"])
+        policy.allowStatus = server.allowStatus
         return Configuration(
-            file: file, pluginDirectory: pluginDirectory, resolver: try resolver(root["proxy"]),
-            responsePolicy: try responsePolicy(status: root["status"], response: root["response"]),
-            listen: try listen(root["server"]), server: try server(root["server"]), cache: try cache(root["cache"]),
-            stacks: stacks)
+            file: file, pluginDirectory: pluginDirectory, resolver: try resolver(root["proxy"]), responsePolicy: policy,
+            listen: try listen(root["server"]), server: server, cache: try cache(root["cache"]), stacks: stacks)
     }
 
     private func table(_ value: (any TOMLValueConvertible)?, _ name: String, known: [String]) throws(ConfigError) -> TOMLTable? {

@@ -10,6 +10,8 @@ public struct ResponsePolicy: Sendable {
     public var principalHeader: String
     /// Attributes go upstream as `<prefix><Name>` headers (`X-Auth-Role`).
     public var attributeHeaderPrefix: String
+    /// The status of an allow (`[server] allow_status`: 200, or 204 for proxies that prefer it).
+    public var allowStatus = 200
 
     public init(overrides: [ReasonCode: Int] = [:], principalHeader: String = "X-Auth-User", attributeHeaderPrefix: String = "X-Auth-") {
         self.overrides = overrides
@@ -28,6 +30,13 @@ public struct ResponsePolicy: Sendable {
         case .pluginError: 500
         case .backendUnavailable: 503
         }
+    }
+
+    /// `outcome` with its HTTP status: the one place a status is written.
+    public func stamped(_ outcome: Outcome) -> Outcome {
+        var outcome = outcome
+        outcome.status = outcome.isAllowed ? allowStatus : status(for: outcome.reason ?? .pluginError, challenges: outcome.challenges)
+        return outcome
     }
 
     /// The status for a deny with `reason` when the stack offered `challenges`.

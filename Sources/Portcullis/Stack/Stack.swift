@@ -49,20 +49,15 @@ public final class Stack: Sendable {
     /// the answers of a non-blocking attempt for the first entries.
     func evaluate(_ request: PreparedRequest, answered: Answered = Answered()) -> Outcome {
         run(request, cachedOnly: false, replay: answered).outcome
-            ?? Outcome.hostFailure(.pluginError, stack: name, note: "the stack did not run", policy: ResponsePolicy())
+            ?? Outcome.hostFailure(.pluginError, stack: name, note: "the stack did not run")
     }
 
-    /// Decides without blocking, or returns what it answered so far as soon as a blocking entry
-    /// would have to be called because its answer is not in the cache. Lets a way in answer cache
-    /// hits on the event loop and send only real work to the blocking pool.
+    /// Decides without blocking, or returns the work left as soon as a blocking entry would have
+    /// to be called because its answer is not in the cache. Lets a way in answer cache hits on the
+    /// event loop and send only real work to the blocking pool.
     func evaluateWithoutBlocking(_ request: PreparedRequest) -> Attempt {
         let (outcome, answered) = run(request, cachedOnly: true, replay: Answered())
-        return outcome.map(Attempt.decided) ?? .needsBlocking(answered)
-    }
-
-    enum Attempt: Sendable {
-        case decided(Outcome)
-        case needsBlocking(Answered)
+        return outcome.map(Attempt.decided) ?? .needsBlocking(PendingDecision(stack: self, request: request, answered: answered))
     }
 
     private func run(_ request: PreparedRequest, cachedOnly: Bool, replay: Answered) -> (outcome: Outcome?, answered: Answered) {
@@ -125,7 +120,7 @@ public final class Stack: Sendable {
             (allowed, reason, decidedBy) = (false, best, nil)
         }
         let outcome = Outcome(
-            decision: allowed ? .allow : .deny, reason: allowed ? nil : reason, status: allowed ? 200 : 401,
+            decision: allowed ? .allow : .deny, reason: allowed ? nil : reason,
             principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
             challenges: challenges, trace: trace, stack: name, client: request.client, clientSource: request.clientSource,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),

@@ -1,34 +1,57 @@
 public import Logging
 public import Portcullis
+public import ServiceLifecycle
 
-/// Decides requests for every Hummingbird way in (the daemon and the middleware), the same way:
-/// the gatekeeper in service, blocking stacks on the bounded pool within `checkTimeout`, the
-/// plugin's fail delay before a deny is answered (a task sleep: no thread is held), and one log
-/// line per decision.
-public final class AuthEvaluator: Sendable {
+/// How a request is decided, for every way in (the daemon, the middleware, `portcullis check`):
+/// one gatekeeper snapshot per request, the non-blocking attempt on the caller's executor, the
+/// rest of a blocking stack on the bounded pool within `checkTimeout`, one log line, the metrics
+/// observer, the plugins' `observe`, and the fail delay before a deny is answered (a task sleep:
+/// no thread is held).
+///
+/// A `Service`: add it to the application's services (or a `ServiceGroup`) so its pool threads
+/// stop when the application does.
+public final class DecisionRuntime: Service, Sendable {
     public let gatekeepers: ReloadableGatekeeper
     public let pool: BlockingPool
     /// How long a blocking stack's pool run (waiting for a thread included) may take before the
     /// request is answered `backend_unavailable`; the run itself finishes in the background.
     public let checkTimeout: Duration
+    let delivery: ObservationDelivery
     let logger: Logger
     let observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)?
     let onCheckTimeout: (@Sendable (_ stack: String) -> Void)?
+
+    /// When the plugins that observe decisions are told.
+    public enum ObservationDelivery: Sendable {
+        /// After the decision, off the request's path (on the pool for blocking observers): HTTP ways in.
+        case afterAnswer
+        /// Before `decide` returns: a one-shot command that exits afterwards (`portcullis check`).
+        case beforeReturning
+    }
 
     /// - Parameters:
     ///   - observer: called once per decision with the outcome, its gatekeeper and the time it took
     ///     (the daemon's metrics).
     ///   - onCheckTimeout: called for each check answered at its deadline (the daemon's metrics).
     public init(gatekeepers: ReloadableGatekeeper, pool: BlockingPool, checkTimeout: Duration = .seconds(5),
-                logger: Logger = Logger(label: "portcullis"),
+                delivery: ObservationDelivery = .afterAnswer, logger: Logger = Logger(label: "portcullis"),
                 observer: (@Sendable (Outcome, Gatekeeper, Duration) -> Void)? = nil,
                 onCheckTimeout: (@Sendable (_ stack: String) -> Void)? = nil) {
         self.gatekeepers = gatekeepers
         self.pool = pool
         self.checkTimeout = checkTimeout
+        self.delivery = delivery
         self.logger = logger
         self.observer = observer
         self.onCheckTimeout = onCheckTimeout
+    }
+
+    /// A runtime for one fixed gatekeeper, with the pool its `[server]` settings ask for.
+    public convenience init(gatekeeper: Gatekeeper, delivery: ObservationDelivery = .afterAnswer) {
+        let settings = gatekeeper.configuration.server
+        self.init(
+            gatekeepers: ReloadableGatekeeper(gatekeeper), pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
+            checkTimeout: settings.checkTimeout, delivery: delivery, logger: gatekeeper.logger)
     }
 
     /// A gatekeeper's decision, and the gatekeeper whose policy maps it to HTTP.
@@ -40,7 +63,7 @@ public final class AuthEvaluator: Sendable {
 
     /// Decides `request` with `gatekeeper` — the snapshot the caller took once for this request
     /// (proxy trust, stack lookup and decision all from one configuration); default: the one in
-    /// service now. Observing plugins are told afterwards, off the request's path.
+    /// service now.
     public func decide(_ request: AuthRequest, stack name: String, gatekeeper: Gatekeeper? = nil) async -> Decision {
         let gatekeeper = gatekeeper ?? gatekeepers.current
         let started = ContinuousClock.now
@@ -52,29 +75,35 @@ public final class AuthEvaluator: Sendable {
         case .needsBlocking(let pending): outcome = await runOnPool(pending, stack: name, gatekeeper: gatekeeper)
         }
         let elapsed = ContinuousClock.now - started
-        log(outcome, request: request, elapsed: elapsed)
+        DecisionLog.write(outcome, request: request, elapsed: elapsed, to: logger)
         observer?(outcome, gatekeeper, elapsed)
-        deliver(outcome.observation)
+        await deliver(outcome.observation)
         if !outcome.isAllowed, outcome.failDelay > .zero {
             try? await Task.sleep(for: outcome.failDelay)
         }
         return Decision(outcome: outcome, gatekeeper: gatekeeper)
     }
 
-    /// Tells the stack's observing plugins how the decision ended (ABI 1.1), exactly once and
-    /// without delaying the answer: on the pool when one of them blocks, else on a task of its own.
-    private func deliver(_ observation: Observation?) {
+    /// Tells the stack's observing plugins how the decision ended (ABI 1.1), exactly once:
+    /// after the answer, without delaying it (on the pool when one of them blocks, else on a task
+    /// of its own), or before returning.
+    private func deliver(_ observation: Observation?) async {
         guard let observation else { return }
-        if observation.blocks {
+        switch delivery {
+        case .afterAnswer where observation.blocks:
             pool.submit { observation.deliver() }
-        } else {
+        case .afterAnswer:
             Task.detached { observation.deliver() }
+        case .beforeReturning where observation.blocks:
+            _ = try? await pool.run { observation.deliver() }
+        case .beforeReturning:
+            observation.deliver()
         }
     }
 
     /// The pool run of a blocking stack, or `backend_unavailable` once `checkTimeout` has passed: a
     /// plugin that hangs holds its pool thread, never the request or the other stacks.
-    private func runOnPool(_ pending: Gatekeeper.Pending, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
+    private func runOnPool(_ pending: PendingDecision, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
         let pool = self.pool
         let run: @Sendable () async -> Outcome = { await Self.run(pending, on: pool, stack: name, gatekeeper: gatekeeper) }
         if let outcome = await Deadline.race(checkTimeout, run) { return outcome }
@@ -82,40 +111,26 @@ public final class AuthEvaluator: Sendable {
         logger.warning("check timed out; the plugin call finishes in the background", metadata: [
             "stack": "\(LogText.escaped(name))", "check_timeout": "\(checkTimeout)", "pool_load": "\(pool.load)",
         ])
-        return .hostFailure(.backendUnavailable, stack: name, note: "no answer within check_timeout (\(checkTimeout))",
-                            policy: gatekeeper.configuration.responsePolicy)
+        return gatekeeper.hostFailure(.backendUnavailable, stack: name, note: "no answer within check_timeout (\(checkTimeout))")
     }
 
-    private static func run(_ pending: Gatekeeper.Pending, on pool: BlockingPool, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
+    private static func run(_ pending: PendingDecision, on pool: BlockingPool, stack name: String, gatekeeper: Gatekeeper) async -> Outcome {
         do {
             return try await pool.run { gatekeeper.finish(pending) }
         } catch .full {
-            return .hostFailure(.backendUnavailable, stack: name, note: "the blocking pool is full", policy: gatekeeper.configuration.responsePolicy)
+            return gatekeeper.hostFailure(.backendUnavailable, stack: name, note: "the blocking pool is full")
         } catch {
-            return .hostFailure(.pluginError, stack: name, note: "the blocking pool is stopped", policy: gatekeeper.configuration.responsePolicy)
+            return gatekeeper.hostFailure(.pluginError, stack: name, note: "the blocking pool is stopped")
         }
     }
 
-    /// One line per decision. The credential appears only as its summary (kind, scheme, Basic
-    /// user-id), the target only as its path: a query string may carry a token. Every value from
-    /// the request is escaped and bounded (``LogText``): one decision, one line.
-    private func log(_ outcome: Outcome, request: AuthRequest, elapsed: Duration) {
-        guard logger.logLevel <= .info else { return }
-        var metadata: Logger.Metadata = [
-            "stack": "\(LogText.escaped(outcome.stack))",
-            "decision": "\(outcome.decision.rawValue)",
-            "status": "\(outcome.status)",
-            "method": "\(LogText.escaped(request.method))",
-            "path": "\(LogText.escaped(String(request.path.prefix { $0 != "?" })))",
-            "client": "\(outcome.client.map { "\($0)" } ?? "unknown")",
-            "peer": "\(request.peer.map { "\($0)" } ?? "unknown")",
-            "credential": "\(outcome.credential)",
-            "micros": "\(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)",
-            "cached": "\(outcome.trace.contains { $0.cached })",
-        ]
-        if let reason = outcome.reason { metadata["reason"] = "\(reason.code)" }
-        if let principal = outcome.principal { metadata["principal"] = "\(LogText.escaped(principal))" }
-        if let note = outcome.note { metadata["note"] = "\(LogText.escaped(note))" }
-        logger.info("decision", metadata: metadata)
+    /// Runs until graceful shutdown, then stops the pool (in-flight checks finish first).
+    public func run() async throws {
+        try await pool.run()
+    }
+
+    /// Stops the pool: for a runtime not run as a service (a one-shot command).
+    public func shutdown() async {
+        await pool.shutdown()
     }
 }

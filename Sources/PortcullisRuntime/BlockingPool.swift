@@ -1,4 +1,5 @@
 import NIOPosix
+public import ServiceLifecycle
 import Synchronization
 
 /// Runs blocking stacks (PAM, crypt) off the event loops on a fixed set of threads, and refuses
@@ -6,7 +7,9 @@ import Synchronization
 /// daemon answers 503 with `Retry-After` quickly rather than letting every request time out.
 ///
 /// NIOThreadPool has no queue bound of its own; the in-flight count here is that bound.
-public final class BlockingPool: Sendable {
+/// A `Service`: run it (or the ``DecisionRuntime`` that owns it) in a service group, and its
+/// threads stop at graceful shutdown.
+public final class BlockingPool: Service, Sendable {
     public let threads: Int
     public let queue: Int
     private let pool: NIOThreadPool
@@ -48,6 +51,12 @@ public final class BlockingPool: Sendable {
         pool.submit { state in
             if case .active = state { body() }
         }
+    }
+
+    /// Runs until graceful shutdown, then stops the threads (work in flight finishes first).
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     public func shutdown() async {

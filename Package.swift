@@ -57,7 +57,7 @@ let package = Package(
         // The host protocol: one C header every plugin implements.
         .target(name: "CPortcullisPlugin"),
         // The same vocabulary (reasons, verdicts, credential kinds) for Swift code on either side.
-        .target(name: "PortcullisProtocol", dependencies: ["CPortcullisPlugin"], swiftSettings: strictSwift),
+        .target(name: "PortcullisProtocol", dependencies: ["CPortcullisPlugin", "PortcullisNetwork"], swiftSettings: strictSwift),
         // IP addresses and CIDR prefixes, shared by the host's proxy resolver and the iplist plugin.
         .target(name: "PortcullisNetwork", swiftSettings: strictSwift),
         // The thin Swift SDK for plugin authors.

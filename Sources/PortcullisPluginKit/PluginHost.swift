@@ -5,8 +5,17 @@ public struct PluginHost: @unchecked Sendable {
     // The host keeps the pc_host alive until the instance is destroyed.
     let raw: UnsafePointer<pc_host>?
 
-    public enum LogLevel: UInt32, Sendable {
-        case debug = 0, info, warning, error
+    public enum LogLevel: Sendable {
+        case debug, info, warning, error
+
+        var abi: UInt32 {
+            switch self {
+            case .debug: PC_LOG_DEBUG
+            case .info: PC_LOG_INFO
+            case .warning: PC_LOG_WARNING
+            case .error: PC_LOG_ERROR
+            }
+        }
     }
 
     /// A host that discards log lines, for unit tests of plugin logic.
@@ -18,7 +27,7 @@ public struct PluginHost: @unchecked Sendable {
         var message = message
         message.withUTF8 { bytes in
             bytes.withMemoryRebound(to: CChar.self) {
-                log(raw.pointee.context, level.rawValue, pc_str(data: $0.baseAddress, length: $0.count))
+                log(raw.pointee.context, level.abi, pc_str(data: $0.baseAddress, length: $0.count))
             }
         }
     }

@@ -111,18 +111,3 @@ public struct ByteView {
 private func asciiLowercased(_ byte: UInt8) -> UInt8 {
     (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
 }
-
-extension IPAddress {
-    /// Read on every request (`request.client`), so built straight from the tuple's bytes,
-    /// in network order, without the Array that `init(bytes:)` would need.
-    init?(_ address: pc_address) {
-        let family = address.family
-        guard family == PC_ADDRESS_IPV4 || family == PC_ADDRESS_IPV6 else { return nil }
-        self = withUnsafeBytes(of: address.bytes) { raw in
-            let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-            guard family == PC_ADDRESS_IPV6 else { return .v4(UInt32(truncatingIfNeeded: high >> 32)) }
-            let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            return .v6(UInt128(high) << 64 | UInt128(low))
-        }
-    }
-}

@@ -1,3 +1,4 @@
+internal import CPortcullisPlugin
 public import PortcullisProtocol
 
 /// A credential-check plugin written in Swift.
@@ -94,7 +95,7 @@ public struct PluginFlags: OptionSet, Sendable {
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `check` may block (disk, PAM, slow hashes): the host calls it on a bounded pool.
-    public static let blocking = PluginFlags(rawValue: 1 << 0)
+    public static let blocking = PluginFlags(rawValue: PC_PLUGIN_BLOCKING)
     /// Results depend only on the credential and the client address, so the host may cache them.
-    public static let cacheable = PluginFlags(rawValue: 1 << 1)
+    public static let cacheable = PluginFlags(rawValue: PC_PLUGIN_CACHEABLE)
 }

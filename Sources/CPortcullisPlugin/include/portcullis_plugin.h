@@ -108,7 +108,9 @@ extern "C" {
 #define PC_LOG_WARNING 2u
 #define PC_LOG_ERROR 3u
 
-/* A byte string: pointer + length, not NUL-terminated by contract. `data` may be NULL when length is 0. */
+/* A byte string: pointer + length, not NUL-terminated by contract. Every string the host passes
+ * has a valid `data`, even when empty (a C plugin need not test for NULL). In what a plugin returns,
+ * `data` may be NULL when length is 0 (a zeroed field is an empty string). */
 typedef struct pc_str {
     const char *data;
     size_t length;

@@ -14,7 +14,7 @@ import Glibc
 /// major, size, name, functions. The name check comes after `dlopen`, when the image's
 /// constructors have already run: the file and directory checks are what protect.
 public enum PluginLoader {
-    public static let entrySymbol = "portcullis_plugin_v1"
+    public static let entrySymbol = PORTCULLIS_PLUGIN_ENTRY
 
     /// The file a plugin named `name` has in `directory`: `libportcullis-<name>.so`.
     public static func fileName(for name: String) -> String { "libportcullis-\(name).so" }

@@ -1,19 +1,18 @@
-internal import CPortcullisPlugin
-import PortcullisProtocol
+package import CPortcullisPlugin
 
 /// The identity established so far in a stack (ABI 1.1), laid out for the plugins: the principal
 /// and the attribute pairs in one block the layout owns, valid until it is laid out again or
 /// the layout goes away. A stack lays it out only when the identity changes, so an entry that
 /// follows no allow costs nothing.
-struct IdentityLayout: ~Copyable {
+package struct IdentityLayout: ~Copyable {
     private var block: UnsafeMutableRawPointer?
 
-    init() {}
+    package init() {}
 
     deinit { block?.deallocate() }
 
     /// Writes `principal` and `attributes` into `request`'s 1.1 fields.
-    mutating func lay(principal: String?, attributes: [Attribute], into request: UnsafeMutablePointer<pc_request>) {
+    package mutating func lay(principal: String?, attributes: [Attribute], into request: UnsafeMutablePointer<pc_request>) {
         block?.deallocate()
         block = nil
         let principal = principal ?? ""

@@ -1,0 +1,64 @@
+package import CPortcullisPlugin
+package import PortcullisNetwork
+
+/// The one place a `pc_request` is laid out from Swift values: the host builds every request a
+/// plugin sees with it, and the SDK's test requests are built the same way, so a plugin's unit
+/// test reads exactly the bytes the host would pass. One arena holds every string; an empty
+/// string still points at a valid byte. The 1.1 identity fields start empty (``IdentityLayout``
+/// fills them).
+package enum RequestLayout {
+    /// The credential's part of a request: `PC_CREDENTIAL_*` and its bytes.
+    package struct Credential {
+        package var kind: UInt32
+        package var scheme: String
+        package var user: [UInt8]
+        package var password: [UInt8]
+        package var token: [UInt8]
+
+        package init(kind: UInt32, scheme: String = "", user: [UInt8] = [], password: [UInt8] = [], token: [UInt8] = []) {
+            self.kind = kind
+            self.scheme = scheme
+            self.user = user
+            self.password = password
+            self.token = token
+        }
+    }
+
+    /// Lays the request out, valid during `body`. Generic over the header storage so the host's
+    /// per-request call copies no header into an intermediate array.
+    package static func with<Headers: Collection, Result>(
+        method: String, path: String, host: String,
+        headers: Headers, name: (Headers.Element) -> String, value: (Headers.Element) -> String,
+        peer: IPAddress?, client: IPAddress?, credential: Credential, stack: String,
+        _ body: (UnsafeMutablePointer<pc_request>) throws -> Result
+    ) rethrows -> Result {
+        var arena = CArena()
+        let fields = (arena.add(method), arena.add(path), arena.add(host), arena.add(stack))
+        let headerHandles = headers.map { (arena.add(name($0)), arena.add(value($0))) }
+        let secrets = (arena.add(credential.scheme), arena.add(credential.user), arena.add(credential.password), arena.add(credential.token))
+
+        return try arena.bytes.withUnsafeBufferPointer { buffer in
+            let base = buffer.baseAddress
+            let pairs = headerHandles.map { pc_pair(name: arena.view($0.0, base: base), value: arena.view($0.1, base: base)) }
+            return try pairs.withUnsafeBufferPointer { pairBuffer in
+                var raw = pc_request()
+                raw.struct_size = UInt32(MemoryLayout<pc_request>.size)
+                raw.method = arena.view(fields.0, base: base)
+                raw.path = arena.view(fields.1, base: base)
+                raw.host = arena.view(fields.2, base: base)
+                raw.stack = arena.view(fields.3, base: base)
+                raw.headers = pairBuffer.baseAddress
+                raw.header_count = pairBuffer.count
+                raw.peer = pc_address(peer)
+                raw.client = pc_address(client)
+                raw.credential.kind = credential.kind
+                raw.credential.scheme = arena.view(secrets.0, base: base)
+                raw.credential.user = arena.view(secrets.1, base: base)
+                raw.credential.password = arena.view(secrets.2, base: base)
+                raw.credential.token = arena.view(secrets.3, base: base)
+                raw.principal = CArena.emptyView
+                return try withUnsafeMutablePointer(to: &raw) { try body($0) }
+            }
+        }
+    }
+}

@@ -15,7 +15,7 @@ extension PortcullisPlugin {
 
     /// What this plugin answers to a request without its credential. `check` may return it for
     /// the cases it does not handle, so a direct call answers as the host would.
-    public func missingCredential(_ credential: Credential) -> PluginOutcome {
+    public func missingCredential(_ credential: CredentialView) -> PluginOutcome {
         switch credential {
         case .none:
             return .deny(.missingCredentials, challenge: challenge, detail: "no credentials were sent")
@@ -35,7 +35,7 @@ extension PortcullisPlugin {
     }
 }
 
-extension Credential {
+extension CredentialView {
     /// Whether this credential is one of `kinds`, or a malformed header of one of their schemes
     /// (which the plugin answers itself: `malformed_credentials` with its own challenge).
     func isOffered(to kinds: Set<CredentialKind>) -> Bool {

@@ -59,7 +59,7 @@ public struct PluginRequest {
     }
 
     /// The credential the host parsed from `Authorization`.
-    public var credential: Credential {
+    public var credential: CredentialView {
         let credential = raw.pointee.credential
         switch CredentialKind(rawValue: credential.kind) ?? .malformed {
         case .none: return .none
@@ -71,8 +71,9 @@ public struct PluginRequest {
     }
 }
 
-/// The credential the host parsed once from `Authorization` (RFC 7617, RFC 6750).
-public enum Credential {
+/// The credential the host parsed once from `Authorization` (RFC 7617, RFC 6750), as views of
+/// the host's bytes, valid during `check` (the owned form is ``Credential``).
+public enum CredentialView {
     case none
     /// The user-id (before the first colon) and the password, as raw bytes: compare bytes,
     /// never strings decoded with replacement characters.

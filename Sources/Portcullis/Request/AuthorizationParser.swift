@@ -9,7 +9,7 @@ enum AuthorizationParser {
         let values = request.values(of: "Authorization")
         guard let value = values.first else { return .none }
         // Two credentials in one request is invalid_request (RFC 6750 §3.1).
-        guard values.count == 1 else { return .malformed("", "more than one Authorization header") }
+        guard values.count == 1 else { return .malformed(scheme: "", problem: "more than one Authorization header") }
         return parse(value)
     }
 
@@ -26,7 +26,7 @@ enum AuthorizationParser {
         let rest = Array(trimmed.dropFirst(schemeBytes.count).drop { $0 == .space || $0 == .tab })
         let scheme = String(decoding: schemeBytes, as: UTF8.self)
         guard !schemeBytes.isEmpty, schemeBytes.allSatisfy(isTokenByte) else {
-            return .malformed("", "no valid auth-scheme")
+            return .malformed(scheme: "", problem: "no valid auth-scheme")
         }
         let credentials = Array(rest.reversed().drop { $0 == .space || $0 == .tab }.reversed())
 
@@ -34,7 +34,7 @@ enum AuthorizationParser {
         case "basic":
             return parseBasic(scheme: scheme, credentials)
         case "bearer":
-            guard isToken68(credentials) else { return .malformed(scheme, "the token is not token68") }
+            guard isToken68(credentials) else { return .malformed(scheme: scheme, problem: "the token is not token68") }
             return Credential(kind: .bearer, scheme: scheme, token: credentials)
         default:
             return Credential(kind: .other, scheme: scheme, token: credentials)
@@ -44,17 +44,17 @@ enum AuthorizationParser {
     /// RFC 7617: base64 of `user-id ":" password`, split on the first colon; neither part may
     /// contain control characters.
     private static func parseBasic(scheme: String, _ encoded: [UInt8]) -> Credential {
-        guard !encoded.isEmpty else { return .malformed(scheme, "no credentials after Basic") }
+        guard !encoded.isEmpty else { return .malformed(scheme: scheme, problem: "no credentials after Basic") }
         guard let decoded = Base64.decode(encoded, alphabet: .standard, padding: .required) else {
-            return .malformed(scheme, "the credentials are not valid base64")
+            return .malformed(scheme: scheme, problem: "the credentials are not valid base64")
         }
         guard let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else {
-            return .malformed(scheme, "no colon between user-id and password")
+            return .malformed(scheme: scheme, problem: "no colon between user-id and password")
         }
         let user = Array(decoded[..<colon])
         let password = Array(decoded[(colon + 1)...])
         guard !user.contains(where: isControl), !password.contains(where: isControl) else {
-            return .malformed(scheme, "control characters in the user-id or password")
+            return .malformed(scheme: scheme, problem: "control characters in the user-id or password")
         }
         return Credential(kind: .basic, scheme: scheme, user: user, password: password)
     }

@@ -1,36 +1,6 @@
 public import PortcullisProtocol
 
-/// The credential in a request's `Authorization` header, parsed once by the host.
-public struct Credential: Sendable, Equatable {
-    public var kind: CredentialKind
-    /// The scheme as sent (`Basic`, `bearer`, …); empty when none or unrecognizable.
-    public var scheme: String
-    /// Basic: the user-id bytes (before the first colon).
-    public var user: [UInt8]
-    /// Basic: the password bytes. Kept as bytes: never decoded with replacement characters.
-    public var password: [UInt8]
-    /// Bearer: the token; other schemes: the rest of the header.
-    public var token: [UInt8]
-    /// Why a malformed credential was refused, for the trace (never the credential itself).
-    public var problem: String?
-    /// Bytes in the `Authorization` value: all that may be shown of a value the host cannot parse.
-    public var headerLength = 0
-
-    public static let none = Credential(kind: .none, scheme: "")
-
-    init(kind: CredentialKind, scheme: String, user: [UInt8] = [], password: [UInt8] = [], token: [UInt8] = [], problem: String? = nil) {
-        self.kind = kind
-        self.scheme = scheme
-        self.user = user
-        self.password = password
-        self.token = token
-        self.problem = problem
-    }
-
-    static func malformed(_ scheme: String, _ problem: String) -> Credential {
-        Credential(kind: .malformed, scheme: scheme, problem: problem)
-    }
-
+extension Credential {
     /// What may be shown of this credential: never the password or the token.
     public var summary: Summary {
         Summary(kind: kind, scheme: scheme, user: kind == .basic ? user : [], tokenLength: token.count, headerLength: headerLength, problem: problem)

@@ -23,9 +23,6 @@ struct PreparedRequest: Sendable {
         RequestLayout.with(
             method: request.method, path: request.path, host: request.host,
             headers: request.headers, name: \.name, value: \.value, peer: request.peer, client: client,
-            credential: RequestLayout.Credential(
-                kind: credential.kind.rawValue, scheme: credential.scheme, user: credential.user,
-                password: credential.password, token: credential.token),
-            stack: stack, body)
+            credential: credential, stack: stack, body)
     }
 }

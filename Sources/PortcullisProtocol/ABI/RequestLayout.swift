@@ -7,23 +7,6 @@ package import PortcullisNetwork
 /// string still points at a valid byte. The 1.1 identity fields start empty (``IdentityLayout``
 /// fills them).
 package enum RequestLayout {
-    /// The credential's part of a request: `PC_CREDENTIAL_*` and its bytes.
-    package struct Credential {
-        package var kind: UInt32
-        package var scheme: String
-        package var user: [UInt8]
-        package var password: [UInt8]
-        package var token: [UInt8]
-
-        package init(kind: UInt32, scheme: String = "", user: [UInt8] = [], password: [UInt8] = [], token: [UInt8] = []) {
-            self.kind = kind
-            self.scheme = scheme
-            self.user = user
-            self.password = password
-            self.token = token
-        }
-    }
-
     /// Lays the request out, valid during `body`. Generic over the header storage so the host's
     /// per-request call copies no header into an intermediate array.
     package static func with<Headers: Collection, Result>(
@@ -51,7 +34,7 @@ package enum RequestLayout {
                 raw.header_count = pairBuffer.count
                 raw.peer = pc_address(peer)
                 raw.client = pc_address(client)
-                raw.credential.kind = credential.kind
+                raw.credential.kind = credential.kind.rawValue
                 raw.credential.scheme = arena.view(secrets.0, base: base)
                 raw.credential.user = arena.view(secrets.1, base: base)
                 raw.credential.password = arena.view(secrets.2, base: base)

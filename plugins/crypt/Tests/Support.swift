@@ -35,7 +35,7 @@ func makePlugin(_ arguments: [(String, String)], log: @escaping PasswordTable.Lo
 
 extension CryptPlugin {
     /// Checks one request carrying `credential`, through a real `pc_request` and the SDK's views.
-    func check(_ credential: TestCredential) -> PluginOutcome {
+    func check(_ credential: Credential) -> PluginOutcome {
         PluginRequest.withTestRequest(credential: credential) { check($0) }
     }
 

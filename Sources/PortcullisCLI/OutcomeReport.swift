@@ -36,7 +36,7 @@ enum OutcomeReport {
         let trace = outcome.trace.map { step in
             JSONText.object([
                 ("plugin", JSONText.string(step.plugin)),
-                ("control", JSONText.string(step.control)),
+                ("control", JSONText.string(step.control.description)),
                 ("verdict", JSONText.string(step.verdict)),
                 ("reason", JSONText.optional(step.reason)),
                 ("action", JSONText.string(step.action)),

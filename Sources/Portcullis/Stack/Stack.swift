@@ -99,9 +99,10 @@ public final class Stack: Sendable {
                     cacheTTL = min(cacheTTL ?? ttl, ttl)
                 }
                 trace.append(TraceStep(
-                    index: index, plugin: entry.plugin.name, control: entry.control.description,
-                    verdict: result.verdict?.name ?? Self.invalidLabel(answer), reason: result.failureReason?.code,
-                    action: action.rawValue, micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
+                    index: index, plugin: entry.plugin.name, control: entry.control,
+                    answer: result.verdict.map(TraceStep.Answer.verdict) ?? .invalid(rawVerdict: answer.rawVerdict, rawReason: answer.rawReason),
+                    reasonCode: result.failureReason, taken: action,
+                    micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
                     challenge: answer.challenge, detail: answer.detail, cached: cached))
                 if dispatch.apply(result, action: action, entry: index, anonymous: entry.anonymous) { break }
             }
@@ -144,11 +145,6 @@ public final class Stack: Sendable {
         let answer = entry.instance.check(cRequest)
         cache.store(key, answer)
         return (answer, false)
-    }
-
-    /// How the trace shows an answer outside the ABI's lists.
-    static func invalidLabel(_ answer: PluginAnswer) -> String {
-        Verdict(abi: answer.rawVerdict) == nil ? "invalid(\(answer.rawVerdict))" : "invalid(reason \(answer.rawReason))"
     }
 
     /// Why a stack denies when no entry's failure decided it (nothing decided, or the controls

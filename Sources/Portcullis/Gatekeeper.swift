@@ -10,7 +10,7 @@ public final class Gatekeeper: Sendable {
     private let stacks: [String: Stack]
     /// This gatekeeper's verification cache (nil when `[cache] enabled = false`). A reload makes
     /// a new gatekeeper, and so a new, empty cache.
-    public let cache: VerificationCache?
+    package let cache: VerificationCache?
     /// Stacks that are valid but probably wrong (see `StackLint`, `EmptyListLint`), and what plugins
     /// logged as warnings while they were created; shown by `config check` and logged at start.
     public let warnings: [String]
@@ -54,10 +54,10 @@ public final class Gatekeeper: Sendable {
 
     public var stackNames: [String] { configuration.stacks.map(\.name) }
 
-    public func stack(named name: String) -> Stack? { stacks[name] }
+    package func stack(named name: String) -> Stack? { stacks[name] }
 
     /// The plugin images this gatekeeper's stacks use.
-    public var plugins: [PluginLibrary] {
+    package var plugins: [PluginLibrary] {
         var seen = Set<String>()
         return configuration.stacks.flatMap { stacks[$0.name]?.entries.map(\.plugin) ?? [] }.filter { seen.insert($0.path).inserted }
     }
@@ -90,7 +90,7 @@ public final class Gatekeeper: Sendable {
     /// reached is answered by the cache); otherwise returns the work left. Safe on an event loop:
     /// it calls only non-blocking plugins. A way in tries this first for a blocking stack and
     /// sends only the rest to its pool. The observers are not told: deliver ``Outcome/observation``.
-    public func evaluateWithoutBlocking(_ request: AuthRequest, stack name: String = "default") -> Attempt {
+    package func evaluateWithoutBlocking(_ request: AuthRequest, stack name: String = "default") -> Attempt {
         guard let stack = stacks[name] else { return .decided(decide(request, stack: name)) }
         let prepared = PreparedRequest(request, resolver: configuration.resolver)
         switch stack.evaluateWithoutBlocking(prepared) {
@@ -101,13 +101,13 @@ public final class Gatekeeper: Sendable {
 
     /// Finishes a decision that needs a blocking plugin. Blocks: call it on a pool. The observers
     /// are not told: deliver ``Outcome/observation``.
-    public func finish(_ pending: PendingDecision) -> Outcome {
+    package func finish(_ pending: PendingDecision) -> Outcome {
         mapped(pending.stack.evaluate(pending.request, answered: pending.answered), stack: pending.stack, request: pending.request)
     }
 
     /// A deny decided around the stacks (the pool full or too slow, a failure), with the status
     /// this gatekeeper's policy gives it. Never an allow.
-    public func hostFailure(_ reason: ReasonCode, stack: String, note: String) -> Outcome {
+    package func hostFailure(_ reason: ReasonCode, stack: String, note: String) -> Outcome {
         configuration.responsePolicy.stamped(.hostFailure(reason, stack: stack, note: note))
     }
 

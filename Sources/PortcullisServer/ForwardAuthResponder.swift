@@ -20,7 +20,7 @@ public struct ForwardAuthResponder: HTTPResponder {
     let runtime: DecisionRuntime
     let settings: ServerSettings
 
-    public init(runtime: DecisionRuntime, settings: ServerSettings) {
+    package init(runtime: DecisionRuntime, settings: ServerSettings) {
         self.runtime = runtime
         self.settings = settings
     }
@@ -58,7 +58,7 @@ public struct ForwardAuthResponder: HTTPResponder {
     /// The request the proxy is asking about, rebuilt from one family of forwarding headers
     /// (`headers`: nil when the peer is not a trusted proxy, whose headers then describe nothing).
     /// Every header of the check request goes to the plugins as is (Authorization, Cookie, …).
-    public static func originalRequest(_ request: Request, peer: IPAddress?, headers family: ServerSettings.OriginalRequestHeaders?) -> AuthRequest {
+    package static func originalRequest(_ request: Request, peer: IPAddress?, headers family: ServerSettings.OriginalRequestHeaders?) -> AuthRequest {
         let headers = request.portcullisHeaders
         func value(_ name: String) -> String? {
             guard let value = headers.first(where: { $0.name.equalsIgnoringASCIICase(name) })?.value, !value.isEmpty else { return nil }

@@ -11,15 +11,15 @@ import Synchronization
 ///   shorten that, and 0 means "never cache". Errors and ignores are never cached.
 /// - Bounded: past `max_entries` the oldest insertions go first (FIFO: no bookkeeping on hits,
 ///   so a hit takes the lock once, briefly). Sharded to keep threads from queueing on one lock.
-public final class VerificationCache: Sendable {
-    public let settings: CacheSettings
+package final class VerificationCache: Sendable {
+    package let settings: CacheSettings
     // SymmetricKey is an immutable value that swift-crypto has not marked Sendable; it is only read.
     nonisolated(unsafe) private let key = SymmetricKey(size: .bits256)
     private let shards: [ShardBox]
     private let now: @Sendable () -> ContinuousClock.Instant
     private let counters = Mutex<(hits: Int, misses: Int)>((0, 0))
 
-    public init(settings: CacheSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+    package init(settings: CacheSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.settings = settings
         self.now = now
         let count = settings.maxEntries >= 1024 ? 16 : 1
@@ -28,10 +28,10 @@ public final class VerificationCache: Sendable {
     }
 
     /// Hits and misses so far (for tests and `/metrics`).
-    public var statistics: (hits: Int, misses: Int) { counters.withLock { $0 } }
+    package var statistics: (hits: Int, misses: Int) { counters.withLock { $0 } }
 
     /// The number of live and expired-but-not-yet-evicted answers held.
-    public var count: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.entries.count } } }
+    package var count: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.entries.count } } }
 
     /// Positions held in the insertion orders (live, stale and consumed); for the bound test.
     var orderLength: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.order.count - $0.head } } }

@@ -17,9 +17,9 @@ public struct Configuration: Sendable {
     /// `[server] listen`, used by `portcullis serve`.
     public var listen: String
     /// The rest of `[server]`: how `portcullis serve` answers and how many blocking checks it runs.
-    public var server: ServerSettings
+    package var server: ServerSettings
     /// `[cache]`: the verification cache for `.cacheable` plugins.
-    public var cache: CacheSettings
+    package var cache: CacheSettings
     /// In file order.
     public var stacks: [StackConfiguration]
 

@@ -13,15 +13,15 @@ import Glibc
 /// RTLD_LOCAL | RTLD_NODELETE)` of that descriptor, the entry symbol, and the descriptor: ABI
 /// major, size, name, functions. The name check comes after `dlopen`, when the image's
 /// constructors have already run: the file and directory checks are what protect.
-public enum PluginLoader {
-    public static let entrySymbol = PORTCULLIS_PLUGIN_ENTRY
+package enum PluginLoader {
+    package static let entrySymbol = PORTCULLIS_PLUGIN_ENTRY
 
     /// The file a plugin named `name` has in `directory`: `libportcullis-<name>.so`.
-    public static func fileName(for name: String) -> String { "libportcullis-\(name).so" }
+    package static func fileName(for name: String) -> String { "libportcullis-\(name).so" }
 
     /// The default plugin directory: `$PORTCULLIS_PLUGIN_DIR`, else the directory of the
     /// running executable (where `swift build` and the install put the plugins).
-    public static func defaultDirectory() -> String {
+    package static func defaultDirectory() -> String {
         if let override = getenv("PORTCULLIS_PLUGIN_DIR").map({ String(cString: $0) }), !override.isEmpty {
             return override
         }
@@ -29,7 +29,7 @@ public enum PluginLoader {
     }
 
     /// The directory of the running executable (`/proc/self/exe`).
-    public static func executableDirectory() -> String {
+    package static func executableDirectory() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard length > 0 else { return "." }
@@ -38,7 +38,7 @@ public enum PluginLoader {
     }
 
     /// Loads the plugin `name` from `path`, or from `directory` by its file name.
-    public static func load(name: String, path: String? = nil, directory: String? = nil) throws(PluginLoadError) -> PluginLibrary {
+    package static func load(name: String, path: String? = nil, directory: String? = nil) throws(PluginLoadError) -> PluginLibrary {
         guard isValidName(name) else { throw .invalidName(name) }
         let file = path ?? "\(directory ?? defaultDirectory())/\(fileName(for: name))"
         return try loaded.withLock { (images: inout [String: PluginLibrary]) throws(PluginLoadError) -> PluginLibrary in
@@ -57,7 +57,7 @@ public enum PluginLoader {
     }
 
     /// Every image loaded so far, for `portcullis plugins`.
-    public static var loadedLibraries: [PluginLibrary] {
+    package static var loadedLibraries: [PluginLibrary] {
         loaded.withLock { $0.values.sorted { $0.name < $1.name } }
     }
 

@@ -3,10 +3,10 @@
 /// and bidirectional overrides are escaped (so a `sub` with a newline cannot forge a log line),
 /// a backslash is doubled (so an escape cannot be faked), and anything longer than `limit` bytes
 /// is cut, saying how long it was (so a 59 KB user-id costs 256 bytes of log).
-public enum LogText {
-    public static let limit = 256
+package enum LogText {
+    package static let limit = 256
 
-    public static func escaped(_ value: String, limit: Int = LogText.limit) -> String {
+    package static func escaped(_ value: String, limit: Int = LogText.limit) -> String {
         var result = ""
         for scalar in value.unicodeScalars {
             let piece = escaped(scalar)

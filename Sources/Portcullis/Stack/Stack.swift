@@ -3,14 +3,14 @@ import PortcullisNetwork
 import PortcullisProtocol
 
 /// A named, ordered list of plugin instances with their controls: one protected area.
-public final class Stack: Sendable {
-    public struct Entry: Sendable {
+package final class Stack: Sendable {
+    package struct Entry: Sendable {
         let instance: PluginInstance
-        public let control: Control
+        package let control: Control
         /// `anonymous = true`: this entry's allow lets a request in without a principal (an
         /// address that needs no login). Without it, an allow needs a principal.
-        public let anonymous: Bool
-        public var plugin: PluginLibrary { instance.library }
+        package let anonymous: Bool
+        package var plugin: PluginLibrary { instance.library }
 
         init(instance: PluginInstance, control: Control, anonymous: Bool = false) {
             self.instance = instance
@@ -19,8 +19,8 @@ public final class Stack: Sendable {
         }
     }
 
-    public let name: String
-    public let entries: [Entry]
+    package let name: String
+    package let entries: [Entry]
     /// The gatekeeper's verification cache; nil when disabled.
     let cache: VerificationCache?
 
@@ -33,7 +33,7 @@ public final class Stack: Sendable {
     }
 
     /// Whether any entry may block: such stacks run off the event loop.
-    public var isBlocking: Bool { entries.contains { $0.plugin.isBlocking } }
+    package var isBlocking: Bool { entries.contains { $0.plugin.isBlocking } }
 
     /// Whether some entry's plugin observes decisions (ABI 1.1), and whether one of those blocks.
     let observers: (any: Bool, blocking: Bool)

@@ -116,5 +116,6 @@ final class ResponseMappingTests: XCTestCase {
 
     func testJSONTextEscapes() {
         XCTAssertEqual(JSONText.string("a\"b\\c\n\u{1}é"), #""a\"b\\c\n\u0001é""#)
+        XCTAssertEqual(JSONText.string("del\u{7F}"), #""del\u007f""#, "the same escaper as the plugins' (JSONString)")
     }
 }

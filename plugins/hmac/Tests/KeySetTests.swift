@@ -82,6 +82,10 @@ final class JSONValueTests: XCTestCase {
                        .object(["a": .array([.number(1), .number(-2.5), .number(1000), .bool(true), .bool(false), .null, .string("x\"é😀")])]))
         XCTAssertEqual(try parse("1300819380"), .number(1_300_819_380))
         XCTAssertEqual(JSONValue.object(["b": .string("q\"\n"), "a": .number(1)]).serialized, #"{"a":1,"b":"q\"\n"}"#)
+        // The host's escaper (JSONString): DEL written as \u007f, and read back as itself.
+        let del = JSONValue.string("a\u{7F}\u{1}b").serialized
+        XCTAssertEqual(del, #""a\u007f\u0001b""#)
+        XCTAssertEqual(try parse(del), .string("a\u{7F}\u{1}b"))
     }
 
     func testStrictness() {

@@ -1,3 +1,5 @@
+import PortcullisPluginKit
+
 /// A JSON value (RFC 8259), as read from a JWS header, JWT claims or a JSON Web Key Set.
 ///
 /// Parsed by hand rather than with Foundation because the verifier's budget is one HMAC
@@ -80,7 +82,7 @@ extension JSONValue {
             } else {
                 output += "\(value)"
             }
-        case .string(let value): Self.writeString(value, to: &output)
+        case .string(let value): JSONString.write(value, to: &output)
         case .array(let values):
             output += "["
             for (index, value) in values.enumerated() {
@@ -92,30 +94,12 @@ extension JSONValue {
             output += "{"
             for (index, member) in members.members.sorted(by: { $0.name < $1.name }).enumerated() {
                 if index > 0 { output += "," }
-                Self.writeString(member.name, to: &output)
+                JSONString.write(member.name, to: &output)
                 output += ":"
                 member.value.write(to: &output)
             }
             output += "}"
         }
-    }
-
-    static func writeString(_ value: String, to output: inout String) {
-        output += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
     }
 }
 

@@ -15,9 +15,7 @@ enum ResultWriter {
             strings = [identity.principal, "", detail ?? ""]
         case .deny(let reason, let challenge, let detail, let failDelay):
             result.pointee.verdict = Verdict.deny.rawValue
-            result.pointee.fail_delay_ms = failDelay.map { delay in
-                UInt32(clamping: max(0, delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000))
-            } ?? 0
+            result.pointee.fail_delay_ms = failDelay.map { UInt32(clamping: max(0, $0.milliseconds)) } ?? 0
             result.pointee.reason = reason.rawValue
             result.pointee.cache_ttl = -1
             strings = ["", challenge ?? "", detail ?? ""]

@@ -25,10 +25,6 @@ func directCrypt(_ setting: String) -> Bool {
     return strcmp(output, setting) == 0
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
@@ -97,13 +93,13 @@ for scheme in schemes {
     let plugin = try makePlugin(lines: ["u:\(scheme.stored)"])
     let directHash = scheme.direct.isEmpty ? scheme.stored : scheme.direct
     // Calibrate: how many calls fill the budget.
-    let one = seconds(directVerifies(directHash, count: 3, directCrypt)) / 3
+    let one = directVerifies(directHash, count: 3, directCrypt).seconds / 3
     let count = max(3, Int(budget / max(one, 1e-7)))
     var pluginRates: [Double] = []
     var directRates: [Double] = []
     for _ in 0..<rounds {
-        pluginRates.append(Double(count) / seconds(pluginVerifies(plugin, user: "u", password: password, count: count)))
-        directRates.append(Double(count) / seconds(directVerifies(directHash, count: count, directCrypt)))
+        pluginRates.append(Double(count) / pluginVerifies(plugin, user: "u", password: password, count: count).seconds)
+        directRates.append(Double(count) / directVerifies(directHash, count: count, directCrypt).seconds)
     }
     row("plugin/\(scheme.name)", median(pluginRates), "verifications/s", scheme.directName.contains("/") ? scheme.directName : "\(scheme.directName)/\(scheme.name)", median(directRates))
 }
@@ -115,8 +111,8 @@ do {
     var pluginRates: [Double] = []
     var directRates: [Double] = []
     for _ in 0..<rounds {
-        pluginRates.append(Double(count) / seconds(pluginVerifies(plugin, user: "u", password: password, count: count)))
-        directRates.append(Double(count) / seconds(directVerifies(String(apacheSHA1), count: count) { $0.count > 0 && shaBase64(password) == $0 }))
+        pluginRates.append(Double(count) / pluginVerifies(plugin, user: "u", password: password, count: count).seconds)
+        directRates.append(Double(count) / directVerifies(String(apacheSHA1), count: count) { $0.count > 0 && shaBase64(password) == $0 }.seconds)
     }
     row("plugin/sha1", median(pluginRates), "verifications/s", "sha1+base64", median(directRates))
 }
@@ -139,7 +135,7 @@ func timeDeny(_ plugin: CryptPlugin, user: String) -> Double {
     PluginRequest.withTestRequest(credential: .basic(user, "not the password")) { request in
         let start = ContinuousClock.now
         let outcome = plugin.check(request)
-        let elapsed = seconds(ContinuousClock.now - start)
+        let elapsed = (ContinuousClock.now - start).seconds
         guard case .deny(.invalidCredentials, _, _, _) = outcome else { fatalError("expected invalid_credentials") }
         return elapsed
     }

@@ -35,8 +35,7 @@ func rate(_ iterations: Int, _ body: () -> Bool) -> Double {
     for _ in 0..<iterations where body() { good += 1 }
     let elapsed = ContinuousClock.now - start
     precondition(good == iterations, "a verification failed during the run")
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return Double(iterations) / seconds
+    return Double(iterations) / elapsed.seconds
 }
 
 let iterations = 150_000

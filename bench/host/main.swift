@@ -17,7 +17,7 @@ func nanoseconds(_ iterations: Int, rounds: Int = 7, _ body: () -> Void) -> Doub
         let start = ContinuousClock.now
         for _ in 0..<iterations { body() }
         let elapsed = ContinuousClock.now - start
-        let ns = (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / Double(iterations)
+        let ns = elapsed.seconds * 1e9 / Double(iterations)
         best = min(best, ns)
     }
     return best

@@ -79,10 +79,6 @@ func residentBytes() -> Int {
 @_silgen_name("malloc_trim")
 func mallocTrim(_ pad: Int) -> Int32
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-}
-
 func writeList(_ prefixes: [IPPrefix], to path: String) {
     var text = "# bench-iplist: \(prefixes.count) random prefixes\n"
     text.reserveCapacity(prefixes.count * 24)
@@ -105,7 +101,7 @@ func measure(_ probes: [IPAddress], budget: Double = 0.6, _ body: (IPAddress) ->
     repeat {
         for probe in probes { checksum &+= body(probe) }
         calls += probes.count
-        elapsed = seconds(clock.now - start)
+        elapsed = (clock.now - start).seconds
     } while elapsed < budget
     return (elapsed * 1e9 / Double(calls), checksum)
 }
@@ -170,13 +166,13 @@ for size in sizes {
     let residentBefore = residentBytes()
     var start = clock.now
     let lists = try ReloadingPolicy(sources: sources)
-    var best = seconds(clock.now - start)
+    var best = (clock.now - start).seconds
     _ = mallocTrim(0)
     let residentAfter = residentBytes()
     for _ in 0..<(size >= 1_000_000 ? 1 : 5) {
         start = clock.now
         _ = try ReloadingPolicy(sources: sources)
-        best = min(best, seconds(clock.now - start))
+        best = min(best, (clock.now - start).seconds)
     }
     let list = lists.policy.list
 

@@ -47,7 +47,7 @@ func measure(threads: Int, _ makeWorker: @escaping @Sendable () -> (@Sendable ()
     for _ in 0..<threads { start.signal() }
     group.wait()
     let elapsed = clock.now - began
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let seconds = elapsed.seconds
     return lock.withLock { (Double(total) / seconds, correct) }
 }
 

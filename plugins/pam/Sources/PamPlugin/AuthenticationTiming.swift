@@ -1,4 +1,5 @@
 import CLibpam
+import PortcullisPluginKit
 import Synchronization
 
 /// Hides how fast PAM said no. pam_unix answers an unknown user (or a locked one) at once but a
@@ -13,7 +14,7 @@ final class AuthenticationTiming: Sendable {
     private let typicalNanoseconds = Atomic<Int64>(0)
 
     func padding(for report: PamTransaction.Report) -> Duration {
-        let nanoseconds = Self.nanoseconds(report.authenticateDuration)
+        let nanoseconds = report.authenticateDuration.nanoseconds
         switch (report.stage, report.status) {
         case (.authenticate, PAM_AUTH_ERR), (.authenticate, PAM_USER_UNKNOWN), (.authenticate, PAM_AUTHINFO_UNAVAIL):
             let typical = typicalNanoseconds.load(ordering: .relaxed)
@@ -27,10 +28,5 @@ final class AuthenticationTiming: Sendable {
         default:
             return .zero
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

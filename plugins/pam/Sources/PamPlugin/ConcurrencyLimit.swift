@@ -1,4 +1,5 @@
 import Dispatch
+import PortcullisPluginKit
 
 /// Bounds how many PAM transactions run at once (`max_concurrent`); the rest wait, at most
 /// `timeout`. A blocking counting semaphore is right here: the host calls this plugin only on its
@@ -18,9 +19,7 @@ struct ConcurrencyLimit: @unchecked Sendable {
 
     /// Runs `body` once a slot is free; nil when none became free within `timeout`.
     func run<T>(_ body: () -> T) -> T? {
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
-        guard semaphore.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else { return nil }
+        guard semaphore.wait(timeout: .now() + .nanoseconds(Int(clamping: timeout.nanoseconds))) == .success else { return nil }
         defer { semaphore.signal() }
         return body()
     }

@@ -102,13 +102,8 @@ public struct ByteView {
     /// The bytes as text for display (invalid UTF-8 replaced). Never use it to compare credentials.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// Whether the bytes equal `other`, ASCII letters compared case-insensitively (header names).
     public func equalsIgnoringASCIICase(_ other: String) -> Bool {
-        let other = other.utf8
-        guard other.count == bytes.count else { return false }
-        return zip(bytes, other).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
+        ASCIICaseInsensitive.equal(bytes, other.utf8)
     }
-}
-
-private func asciiLowercased(_ byte: UInt8) -> UInt8 {
-    (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
 }

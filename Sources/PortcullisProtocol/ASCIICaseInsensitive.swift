@@ -1,0 +1,18 @@
+/// ASCII case-insensitive comparison, as header names and auth schemes compare (RFC 9110 §5.1,
+/// §11.1): only A–Z and a–z fold; every other byte, non-ASCII included, must be equal.
+/// Byte-wise, without allocating lowercased copies on the per-request path. The host's strings
+/// and the SDK's byte views (`ByteView.equalsIgnoringASCIICase`) both compare with this.
+public enum ASCIICaseInsensitive {
+    @inlinable
+    public static func equal(_ left: some Collection<UInt8>, _ right: some Collection<UInt8>) -> Bool {
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { a, b in a == b || (a | 0x20 == b | 0x20 && (0x61...0x7A).contains(a | 0x20)) }
+    }
+}
+
+extension StringProtocol {
+    @inlinable
+    public func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
+        ASCIICaseInsensitive.equal(utf8, other.utf8)
+    }
+}

@@ -23,12 +23,9 @@ public struct ResponsePolicy: Sendable {
     /// 403 when they cannot (§15.5.4), 500/503 when we failed.
     public static func defaultStatus(for reason: ReasonCode) -> Int {
         switch reason {
-        case .missingCredentials, .malformedCredentials, .unsupportedScheme, .invalidCredentials,
-            .expiredCredentials, .revokedCredentials, .accountExpired, .lockedOut:
-            401
-        case .ipNotAllowed, .csrfFailed, .insufficientPermissions: 403
         case .pluginError: 500
         case .backendUnavailable: 503
+        default: reason.credentialsCouldHelp ? 401 : 403
         }
     }
 

@@ -310,4 +310,19 @@ final class DispatcherTruthTableTests: XCTestCase {
         // The keywords are exactly their tables.
         XCTAssertEqual(try Control(parsing: "[allow=ok deny=bad ignore=ignore error=bad]").action(for: .error), Control.required.action(for: .error))
     }
+
+    /// Linux-PAM compares the keywords with strcasecmp (`pam_handlers.c`): so do we, and the
+    /// bracket form's verdicts and actions too. ASCII only: the Kelvin sign is no `k`.
+    func testControlsIgnoreASCIICase() throws {
+        XCTAssertEqual(try Control(parsing: "Required"), .required)
+        XCTAssertEqual(try Control(parsing: "REQUISITE"), .requisite)
+        XCTAssertEqual(try Control(parsing: "Sufficient"), .sufficient)
+        XCTAssertEqual(try Control(parsing: "oPtIoNaL"), .optional)
+        let table = try Control(parsing: "[Allow=DONE deny=Die DEFAULT=ignore]")
+        XCTAssertEqual([table.allow, table.deny, table.ignore, table.error], [.done, .die, .ignore, .ignore])
+        XCTAssertEqual(table.description, "[Allow=DONE deny=Die DEFAULT=ignore]", "kept as the configuration spelled it")
+        XCTAssertThrowsError(try Control(parsing: "[allow=o\u{212A}]"))
+        XCTAssertThrowsError(try Control(parsing: "requ\u{0130}red"))
+        XCTAssertThrowsError(try Control(parsing: "[ALLOW=maybe]"))
+    }
 }

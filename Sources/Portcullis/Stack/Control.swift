@@ -54,13 +54,16 @@ public struct Control: Sendable, Equatable, CustomStringConvertible {
         public let description: String
     }
 
-    /// Parses a keyword or a bracket table.
+    /// Parses a keyword or a bracket table. Keywords compare ASCII case-insensitively, as
+    /// Linux-PAM's `strcasecmp` in `pam_handlers.c` does (`Required` is `required`); so do the
+    /// verdicts and actions inside brackets (Linux-PAM's `_pam_parse_control` is case-sensitive
+    /// there, but `[Default=Bad]` can mean nothing else).
     public init(parsing text: String) throws(ParseError) {
         switch text {
-        case "required": self = .required
-        case "requisite": self = .requisite
-        case "sufficient": self = .sufficient
-        case "optional": self = .optional
+        case _ where text.equalsIgnoringASCIICase("required"): self = .required
+        case _ where text.equalsIgnoringASCIICase("requisite"): self = .requisite
+        case _ where text.equalsIgnoringASCIICase("sufficient"): self = .sufficient
+        case _ where text.equalsIgnoringASCIICase("optional"): self = .optional
         default:
             guard text.hasPrefix("["), text.hasSuffix("]") else {
                 throw ParseError(description: "'\(text)' is not a control: expected required, requisite, sufficient, optional or a [verdict=action ...] table")
@@ -68,13 +71,13 @@ public struct Control: Sendable, Equatable, CustomStringConvertible {
             var actions: [String: Action] = [:]
             for item in text.dropFirst().dropLast().split(whereSeparator: { $0 == " " || $0 == "\t" }) {
                 let parts = item.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2, ["allow", "deny", "ignore", "error", "default"].contains(String(parts[0])) else {
+                guard parts.count == 2, let key = ["allow", "deny", "ignore", "error", "default"].first(where: { $0.equalsIgnoringASCIICase(parts[0]) }) else {
                     throw ParseError(description: "'\(item)' in \(text): expected allow=, deny=, ignore=, error= or default=")
                 }
-                guard let action = Action(rawValue: String(parts[1])) else {
+                guard let action = Action.allCases.first(where: { $0.rawValue.equalsIgnoringASCIICase(parts[1]) }) else {
                     throw ParseError(description: "'\(parts[1])' in \(text): expected one of \(Action.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
-                actions[String(parts[0])] = action
+                actions[key] = action
             }
             // As in Linux-PAM, anything not named falls to `default`, which is `bad` unless given.
             let fallback = actions["default"] ?? .bad

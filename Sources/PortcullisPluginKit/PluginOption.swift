@@ -37,9 +37,8 @@ public struct PluginOption: Sendable {
 public struct PluginOptions: Sendable {
     private var values: [String: [String]]
 
-    public struct Error: Swift.Error, CustomStringConvertible {
-        public let description: String
-    }
+    /// An argument the table refuses: the same type a plugin throws for one it cannot use.
+    public typealias Error = PluginConfigurationError
 
     /// Checks `arguments` against `table`: unknown names, repeats of scalars, wrong types,
     /// out-of-range numbers and missing required arguments are errors, never warnings.

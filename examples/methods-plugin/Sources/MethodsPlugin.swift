@@ -16,7 +16,7 @@ public struct MethodsPlugin: PortcullisPlugin {
 
     public init(options: PluginOptions, host: PluginHost) throws {
         allowed = Set(options.list("allow").map { $0.uppercased() })
-        guard !allowed.isEmpty else { throw MethodsPluginError(description: "argument 'allow' needs at least one method") }
+        guard !allowed.isEmpty else { throw PluginConfigurationError("argument 'allow' needs at least one method") }
     }
 
     public func check(_ request: PluginRequest) -> PluginOutcome {
@@ -25,8 +25,4 @@ public struct MethodsPlugin: PortcullisPlugin {
             ? .ignore(detail: "method \(method) allowed")
             : .deny(.insufficientPermissions, detail: "method \(method) not allowed")
     }
-}
-
-struct MethodsPluginError: Error, CustomStringConvertible {
-    let description: String
 }

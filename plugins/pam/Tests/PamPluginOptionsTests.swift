@@ -47,12 +47,19 @@ final class PamPluginOptionsTests: XCTestCase {
         XCTAssertEqual(configuration.challenge, #"Basic realm="internal API", charset="UTF-8""#)
     }
 
+    /// The SDK's realm rule: quotes and backslashes are escaped (RFC 7617 quoted-string), not refused.
+    func testARealmWithQuotesIsEscaped() throws {
+        let plugin = try make([("realm", #"ops "internal" \ api"#)])
+        XCTAssertEqual(plugin.authenticator.configuration.challenge, #"Basic realm="ops \"internal\" \\ api", charset="UTF-8""#)
+    }
+
     func testBadArgumentsAreErrors() throws {
         let fixture = try PamFixture()
         XCTAssertTrue(error([("user", "x")]).contains("unknown argument 'user'"))
         XCTAssertTrue(error([("service", "../shadow")]).contains("'service'"))
         XCTAssertTrue(error([("service", "")]).contains("'service'"))
-        XCTAssertTrue(error([("realm", #"a"b"#)]).contains("'realm'"))
+        XCTAssertTrue(error([("realm", "a\nb")]).contains("'realm'"))
+        XCTAssertTrue(error([("realm", "")]).contains("'realm'"))
         XCTAssertTrue(error([("confdir", "relative/dir")]).contains("absolute"))
         XCTAssertTrue(error([("confdir", fixture.directory)]).contains("\(fixture.directory)/portcullis"))
         XCTAssertTrue(error([("max_concurrent", "0")]).contains("max_concurrent"))

@@ -42,15 +42,9 @@ public struct CryptPlugin: PortcullisPlugin {
     init(options: PluginOptions, checkInterval: Duration, log: @escaping PasswordTable.Log) throws {
         let formatName = options.string("format") ?? "detect"
         guard formatName == "detect" || PasswordFile.Format(rawValue: formatName) != nil else {
-            throw CryptPluginError(description: "argument 'format' must be htpasswd, shadow or detect, not '\(formatName)'")
+            throw PluginConfigurationError("argument 'format' must be htpasswd, shadow or detect, not '\(formatName)'")
         }
-        let realm = options.string("realm") ?? Self.defaultRealm
-        guard !realm.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw CryptPluginError(description: "argument 'realm' must not contain control characters")
-        }
-        // RFC 7617: realm is a quoted-string; `"` and `\` are escaped.
-        let quoted = realm.unicodeScalars.map { $0 == "\\" || $0 == "\"" ? "\\\($0)" : "\($0)" }.joined()
-        challenge = "Basic realm=\"\(quoted)\", charset=\"UTF-8\""
+        challenge = Challenge.basic(realm: try Realm(options, default: Self.defaultRealm))
         table = try PasswordTable(
             path: options.string("file") ?? "", format: PasswordFile.Format(rawValue: formatName),
             allowPlaintext: options.bool("allow_plaintext", default: false), checkInterval: checkInterval, log: log)
@@ -96,9 +90,4 @@ public struct CryptPlugin: PortcullisPlugin {
         }
         return .allow(Identity(principal: entry.principal))
     }
-}
-
-/// A stack entry's arguments the option table accepts but the plugin cannot use.
-struct CryptPluginError: Error, CustomStringConvertible {
-    let description: String
 }

@@ -22,30 +22,22 @@ public struct PamPlugin: PortcullisPlugin {
         .integer("queue_timeout", in: 1...300, help: "seconds a check waits for a free slot before backend_unavailable (default 10)"),
     ]
 
-    public struct ConfigurationError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public let authenticator: PamAuthenticator
 
     public init(options: PluginOptions, host: PluginHost) throws {
         let service = options.string("service") ?? "portcullis"
         // Linux-PAM looks the service file up by this name: no paths, no hidden files.
         guard !service.isEmpty, !service.contains("/"), !service.hasPrefix("."), !service.utf8.contains(0) else {
-            throw ConfigurationError(description: "argument 'service' must be a file name under /etc/pam.d, not '\(service)'")
+            throw PluginConfigurationError("argument 'service' must be a file name under /etc/pam.d, not '\(service)'")
         }
-        let realm = options.string("realm") ?? "portcullis"
-        // The realm is a quoted-string in the challenge; keep it to text that needs no escaping.
-        guard !realm.unicodeScalars.contains(where: { $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }) else {
-            throw ConfigurationError(description: "argument 'realm' must not contain quotes, backslashes or control characters")
-        }
+        let realm = try Realm(options, default: "portcullis")
         let confdir = options.string("confdir")
         if let confdir {
             guard confdir.hasPrefix("/") else {
-                throw ConfigurationError(description: "argument 'confdir' must be an absolute path, not '\(confdir)'")
+                throw PluginConfigurationError("argument 'confdir' must be an absolute path, not '\(confdir)'")
             }
             guard access(confdir + "/" + service, R_OK) == 0 else {
-                throw ConfigurationError(description: "argument 'confdir': cannot read the service file \(confdir)/\(service)")
+                throw PluginConfigurationError("argument 'confdir': cannot read the service file \(confdir)/\(service)")
             }
         } else if !["/etc/pam.d/", "/usr/lib/pam.d/"].contains(where: { access($0 + service, R_OK) == 0 }) {
             // Not fatal: Linux-PAM then uses the "other" service, which denies on Debian.
@@ -58,7 +50,7 @@ public struct PamPlugin: PortcullisPlugin {
             checkAccount: options.bool("account", default: true),
             maxConcurrent: options.integer("max_concurrent", default: 16),
             queueTimeout: .seconds(options.integer("queue_timeout", default: 10)),
-            challenge: #"Basic realm="\#(realm)", charset="UTF-8""#))
+            challenge: Challenge.basic(realm: realm)))
     }
 
     public var challenge: String? { authenticator.configuration.challenge }

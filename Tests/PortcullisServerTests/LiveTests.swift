@@ -51,8 +51,8 @@ final class LiveTests: XCTestCase {
     }
 
     func testOneLogLinePerDecisionAndNoSecrets() async throws {
-        let lines = Lines()
-        let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
+        let log = CapturedLog()
+        let logger = log.logger
         let server = try server(Self.echo, logger: logger)
         try await server.application().test(.live) { client in
             for authorization in [String.basic("alice", "SeCrEtPaSsWoRd"), "Bearer TOKENTOKENTOKEN.abc", "Basic %%%", "hunterhunter"] {
@@ -60,7 +60,7 @@ final class LiveTests: XCTestCase {
                 try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
             }
         }
-        let logged = lines.mutex.withLock { $0 }
+        let logged = log.formattedLines
         XCTAssertEqual(logged.filter { $0.hasPrefix("decision ") }.count, 4, logged.joined(separator: "\n"))
         for secret in ["SeCrEtPaSsWoRd", "TOKENTOKENTOKEN", "QUERYTOKEN", "YWxpY2U6", "hunter"] {
             XCTAssertFalse(logged.contains { $0.contains(secret) }, "\(secret) was logged")
@@ -71,8 +71,8 @@ final class LiveTests: XCTestCase {
     /// Values from the request reach the log escaped and bounded: a principal with a line break
     /// cannot forge a second line, a 59 KB user-id is cut at 256 bytes and says so.
     func testRequestValuesAreLoggedEscapedAndTruncated() async throws {
-        let lines = Lines()
-        let logger = Logger(label: "test") { _ in CollectingHandler(lines: lines) }
+        let log = CapturedLog()
+        let logger = log.logger
         let server = try server("""
             [server]
             listen = "127.0.0.1:0"
@@ -88,7 +88,7 @@ final class LiveTests: XCTestCase {
             let headers = S.fields([("Authorization", String.basic(longUser, "pw"))])
             try await client.execute(uri: "/auth", method: .get, headers: headers) { _ in }
         }
-        let logged = lines.mutex.withLock { $0 }
+        let logged = log.formattedLines
         let decisions = logged.filter { $0.hasPrefix("decision ") }
         XCTAssertEqual(decisions.count, 1, logged.joined(separator: "\n---\n").prefix(2000).description)
         for line in logged {
@@ -107,27 +107,5 @@ final class LiveTests: XCTestCase {
         XCTAssertFalse(linked.output.contains("libpam"), linked.output)
         XCTAssertFalse(linked.output.contains("libcrypt.so"), linked.output)
         XCTAssertFalse(linked.output.contains("portcullis-"), linked.output)
-    }
-}
-
-/// Keeps every log line as `message key=value …`.
-final class Lines: Sendable {
-    let mutex = Mutex<[String]>([])
-}
-
-struct CollectingHandler: LogHandler {
-    let lines: Lines
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        let all = metadata.merging(extra ?? [:]) { $1 }
-        let text = "\(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        lines.mutex.withLock { $0.append(text) }
     }
 }

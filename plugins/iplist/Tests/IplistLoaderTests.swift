@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Portcullis
 import PortcullisPluginKit
+import PortcullisTestSupport
 import Synchronization
 import XCTest
 
@@ -220,7 +221,7 @@ final class IplistLoaderTests: XCTestCase {
             anonymous = true
             deny_file = "\(file.path)"
             reload_interval = 1
-            """, logger: Logger(label: "iplist-test") { _ in log })
+            """, logger: log.logger)
         XCTAssertEqual(gatekeeper.evaluate(request("198.51.100.7")).decision, .deny)
         XCTAssertEqual(gatekeeper.evaluate(request("203.0.113.7")).decision, .allow)
 
@@ -229,7 +230,7 @@ final class IplistLoaderTests: XCTestCase {
         XCTAssertEqual(gatekeeper.evaluate(request("198.51.100.7")).decision, .allow)
 
         try file.replace(with: "# blocked\n203.0.113.0/24\n198.51.100.1/24\n")
-        XCTAssertTrue(wait { log.lines.contains { $0.contains("error") && $0.contains("\(file.path):3:") } }, "no error logged: \(log.lines)")
+        XCTAssertTrue(wait { log.entries.contains { $0.level == .error && $0.message.contains("\(file.path):3:") } }, "no error logged: \(log.lines)")
         let line = try XCTUnwrap(log.lines.first { $0.contains("\(file.path):3:") })
         XCTAssertTrue(line.contains("'198.51.100.1/24' has host bits set (did you mean 198.51.100.0/24?)"), line)
         XCTAssertTrue(line.contains("keeping the previous lists"), line)
@@ -282,23 +283,5 @@ final class IplistLoaderTests: XCTestCase {
             usleep(50_000)
         }
         return condition()
-    }
-}
-
-/// Collects the host's log lines ("level message") so a test can read what a plugin logged.
-final class CapturedLog: LogHandler, @unchecked Sendable {
-    private let storage = Mutex<[String]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    var lines: [String] { storage.withLock { $0 } }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        storage.withLock { $0.append("\(event.level) \(event.message)") }
     }
 }

@@ -5,7 +5,7 @@ import XCTest
 
 /// The real `libportcullis-crypt.so` through the host's loader and dispatcher.
 final class LoaderTests: XCTestCase {
-    func gatekeeper(file: String, extra: String = "") throws -> Gatekeeper {
+    func gatekeeper(file: String, extra: String = "", log: CapturedLog = CapturedLog()) throws -> Gatekeeper {
         try TestSupport.gatekeeper("""
             [[stack.default]]
             plugin = "crypt"
@@ -13,7 +13,7 @@ final class LoaderTests: XCTestCase {
             file = "\(file)"
             realm = "internal API"
             \(extra)
-            """)
+            """, logger: log.logger)
     }
 
     func request(_ authorization: String?) -> AuthRequest {
@@ -93,7 +93,8 @@ final class LoaderTests: XCTestCase {
         let path = try writeFile(self, [firstLine(try runTool("htpasswd", ["-n", "-i", "-B", "-C", "4", "alice"], input: Array("one".utf8)))])
         // The plugin's own reload is under test, not the host's verification cache (which keeps
         // an answer up to its TTL: 60 s for an allow by default).
-        let gatekeeper = try gatekeeper(file: path, extra: "[cache]\nenabled = false")
+        let log = CapturedLog()
+        let gatekeeper = try gatekeeper(file: path, extra: "[cache]\nenabled = false", log: log)
         XCTAssertEqual(gatekeeper.evaluate(request(basic("alice", "one"))).decision, .allow)
 
         let next = path + ".new"
@@ -108,9 +109,13 @@ final class LoaderTests: XCTestCase {
         XCTAssertEqual(gatekeeper.evaluate(request(basic("alice", "two"))).principal, "alice")
         XCTAssertEqual(gatekeeper.evaluate(request(basic("alice", "one"))).reason, .invalidCredentials)
 
-        // Deleted: the previous table keeps serving.
+        // Deleted: the look that finds it gone (requests schedule one a second) logs an error, and
+        // the previous table keeps serving.
         try FileManager.default.removeItem(atPath: path)
-        Thread.sleep(forTimeInterval: 1.2)
+        XCTAssertTrue(TestSupport.eventually {
+            _ = gatekeeper.evaluate(request(basic("dave", "four")))
+            return log.entries.contains { $0.level == .error && $0.message.contains("keeping the previous table") }
+        }, "\(log.lines)")
         XCTAssertEqual(gatekeeper.evaluate(request(basic("dave", "four"))).principal, "dave")
     }
 

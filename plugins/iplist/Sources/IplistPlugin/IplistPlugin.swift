@@ -23,7 +23,13 @@ public final class IplistPlugin: PortcullisPlugin {
     public let lists: ReloadingPolicy
     private let watcher: FileWatcher?
 
-    public init(options: PluginOptions, host: PluginHost) throws {
+    public convenience init(options: PluginOptions, host: PluginHost) throws {
+        try self.init(options: options, host: host, watchInterval: nil)
+    }
+
+    /// `watchInterval`, when given, replaces a non-zero `reload_interval`: a test of the watcher
+    /// need not wait whole seconds.
+    init(options: PluginOptions, host: PluginHost, watchInterval: DispatchTimeInterval?) throws {
         func entries(_ name: String) throws(ListError) -> [IPPrefix] {
             try options.list(name).enumerated().map { (offset, text) throws(ListError) in
                 try ListParser.entry(text, source: "argument '\(name)'", line: offset + 1)
@@ -42,7 +48,7 @@ public final class IplistPlugin: PortcullisPlugin {
             allowListGiven: options.contains("allow") || options.contains("allow_file"), defaultAction: defaultAction)
         lists = try ReloadingPolicy(sources: sources, host: host)
         let interval = options.integer("reload_interval", default: 5)
-        watcher = lists.hasFiles && interval > 0 ? FileWatcher(every: .seconds(interval), lists: lists) : nil
+        watcher = lists.hasFiles && interval > 0 ? FileWatcher(every: watchInterval ?? .seconds(interval), lists: lists) : nil
     }
 
     deinit { watcher?.stop() }

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import PortcullisProtocol
 
 #if canImport(Glibc)
 import Glibc
@@ -64,14 +65,15 @@ public final class WatchedFile<Value: Sendable>: Sendable {
     ///   - paths: the files, read in this order and loaded together: a failure in any one keeps
     ///     the previous value, so part of a change is never put in force alone.
     ///   - interval: least time between two looks scheduled by `current()`; zero schedules one
-    ///     whenever none is pending. `reloadIfChanged()` always looks.
+    ///     whenever none is pending; nil never schedules one (the files are read once, unless
+    ///     the plugin calls `reloadIfChanged()`). `reloadIfChanged()` always looks.
     ///   - maximumSize: the largest file accepted, in bytes.
     ///   - report: told of every `.reloaded` and `.failed` (once per change), on the thread that
     ///     looked; log from here. Never log file contents: they may be secrets.
     ///   - load: makes the value from the files' snapshots, one per path; throws for a bad file.
     ///     Name the file (`snapshot.path`) and line in the error.
     public init(
-        paths: [String], interval: Duration, maximumSize: Int = FileSnapshot.defaultMaximumSize,
+        paths: [String], interval: Duration?, maximumSize: Int = FileSnapshot.defaultMaximumSize,
         report: @escaping @Sendable (Reload) -> Void = { _ in },
         load: @escaping @Sendable ([FileSnapshot]) throws -> Value
     ) throws {
@@ -81,7 +83,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
 
     /// A value loaded from one file.
     public convenience init(
-        path: String, interval: Duration, maximumSize: Int = FileSnapshot.defaultMaximumSize,
+        path: String, interval: Duration?, maximumSize: Int = FileSnapshot.defaultMaximumSize,
         report: @escaping @Sendable (Reload) -> Void = { _ in },
         load: @escaping @Sendable (FileSnapshot) throws -> Value
     ) throws {
@@ -130,7 +132,8 @@ public final class WatchedFile<Value: Sendable>: Sendable {
     /// The state, shared with the background queue (which must not keep the `WatchedFile` itself).
     private final class Core: Sendable {
         let paths: [String]
-        private let interval: Int64
+        /// Nanoseconds; nil: looks are never scheduled.
+        private let interval: Int64?
         private let maximumSize: Int
         private let load: @Sendable ([FileSnapshot]) throws -> Value
         private let report: @Sendable (Reload) -> Void
@@ -148,16 +151,17 @@ public final class WatchedFile<Value: Sendable>: Sendable {
         /// Held for a whole reload, so two reloads never interleave.
         private let lastSeen: Mutex<[FileStamp?]>
 
-        init(paths: [String], interval: Duration, maximumSize: Int, report: @escaping @Sendable (Reload) -> Void,
+        init(paths: [String], interval: Duration?, maximumSize: Int, report: @escaping @Sendable (Reload) -> Void,
              load: @escaping @Sendable ([FileSnapshot]) throws -> Value) throws {
             let snapshots = try paths.map { path throws(FileReadError) in try FileSnapshot.read(path, maximumSize: maximumSize) }
             let value = try load(snapshots)
             self.paths = paths
-            self.interval = Self.nanoseconds(interval)
+            // Past ~146 years: never look again (bounded so that `now + interval` cannot overflow).
+            self.interval = interval.map { min(max(0, $0.nanoseconds), Int64.max / 2) }
             self.maximumSize = maximumSize
             self.load = load
             self.report = report
-            inForce = Mutex(InForce(value: value, nextLook: Self.now() + self.interval))
+            inForce = Mutex(InForce(value: value, nextLook: Self.now() + (self.interval ?? 0)))
             lastSeen = Mutex(snapshots.map(\.stamp))
         }
 
@@ -176,7 +180,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
         private func claim<T>(_ read: (InForce) -> T) -> (T, Bool) {
             let now = Self.now()
             return inForce.withLock { state in
-                guard now >= state.nextLook, !state.lookScheduled, !state.stopped else { return (read(state), false) }
+                guard let interval, now >= state.nextLook, !state.lookScheduled, !state.stopped else { return (read(state), false) }
                 state.nextLook = now + interval
                 state.lookScheduled = true
                 return (read(state), true)
@@ -236,14 +240,6 @@ public final class WatchedFile<Value: Sendable>: Sendable {
             clock_gettime(CLOCK_MONOTONIC, &now)
             #endif
             return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-        }
-
-        private static func nanoseconds(_ duration: Duration) -> Int64 {
-            let (seconds, attoseconds) = duration.components
-            guard seconds >= 0 else { return 0 }
-            // Past ~292 years: never look again.
-            let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-            return overflow ? Int64.max / 2 : whole + attoseconds / 1_000_000_000
         }
     }
 }

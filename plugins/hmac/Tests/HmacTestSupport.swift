@@ -33,8 +33,9 @@ func systemTool(_ name: String) -> String? {
 
 /// A log that records lines, to check what the plugin says (and that it never says a secret).
 final class LogRecorder: Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
-    func record(_ level: Any, _ line: String) { lines.withLock { $0.append(line) } }
+    private let lines = Mutex<[(level: PluginHost.LogLevel, message: String)]>([])
+    var entries: [(level: PluginHost.LogLevel, message: String)] { lines.withLock { $0 } }
+    var all: [String] { entries.map(\.message) }
+    func record(_ level: PluginHost.LogLevel, _ line: String) { lines.withLock { $0.append((level, line)) } }
 }
 

@@ -35,7 +35,10 @@ final class PluginTests: XCTestCase {
             XCTAssertTrue(String(describing: $0).contains("unknown argument 'algorithm'"))
         }
         XCTAssertThrowsError(try makePlugin([("keys", keys), ("leeway", "-1")]))
-        XCTAssertThrowsError(try makePlugin([("keys", keys), ("realm", "a\"b")])) { XCTAssertTrue(String(describing: $0).contains("realm")) }
+        XCTAssertThrowsError(try makePlugin([("keys", keys), ("realm", "a\nb")])) { XCTAssertTrue(String(describing: $0).contains("realm")) }
+        XCTAssertThrowsError(try makePlugin([("keys", keys), ("realm", "")])) { XCTAssertTrue(String(describing: $0).contains("realm")) }
+        // The SDK's realm rule: quotes and backslashes are escaped (RFC 6750 quoted-string), not refused.
+        XCTAssertEqual(try makePlugin([("keys", keys), ("realm", #"a"b\c"#)]).challenge, #"Bearer realm="a\"b\\c""#)
         XCTAssertThrowsError(try makePlugin([("keys", "/nonexistent/keys.jwks")])) {
             XCTAssertTrue(String(describing: $0).contains("/nonexistent/keys.jwks"))
         }
@@ -54,7 +57,7 @@ final class PluginTests: XCTestCase {
                        #"Bearer realm="api", error="invalid_token", error_description="The access token is malformed""#)
         XCTAssertEqual(plugin.challenge(for: .revoked),
                        #"Bearer realm="api", error="invalid_token", error_description="The access token was revoked""#)
-        XCTAssertEqual(BearerChallenge(realm: "api").challenge(), #"Bearer realm="api""#)
+        XCTAssertEqual(Challenge.bearer(realm: try Realm("api")), #"Bearer realm="api""#)
     }
 }
 

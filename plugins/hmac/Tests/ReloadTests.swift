@@ -20,7 +20,7 @@ final class ReloadTests: XCTestCase {
         let old = randomKey(kid: "2026-10"), new = randomKey(kid: "2026-11")
         try TestSupport.replaceAtomically(path, with: jwks([old]))
         let log = LogRecorder()
-        let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: log.record) { try KeySet(contentsOf: $0) }
+        let keys = try WatchedFile(path: path.path, what: "keys", interval: .zero, log: log.record) { try KeySet(contentsOf: $0) }
         XCTAssertNoThrow(try verifier.verify(token(old), keys: keys.current(), now: now).get())
         XCTAssertEqual(verifier.verify(token(new), keys: keys.current(), now: now), .failure(.unknownKey))
 
@@ -41,7 +41,7 @@ final class ReloadTests: XCTestCase {
         let path = directory.appendingPathComponent("keys.jwks")
         let first = randomKey(kid: "a"), second = randomKey(kid: "b")
         try Data(jwks([first]).utf8).write(to: path)
-        let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: { _, _ in }) { try KeySet(contentsOf: $0) }
+        let keys = try WatchedFile(path: path.path, what: "keys", interval: .zero, log: { _, _ in }) { try KeySet(contentsOf: $0) }
         let handle = try FileHandle(forWritingTo: path)  // same inode, new content and size
         try handle.truncate(atOffset: 0)
         try handle.write(contentsOf: Data(jwks([first, second]).utf8))
@@ -55,7 +55,7 @@ final class ReloadTests: XCTestCase {
         let good = randomKey(kid: "good")
         try TestSupport.replaceAtomically(path, with: jwks([good]))
         let log = LogRecorder()
-        let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: log.record) { try KeySet(contentsOf: $0) }
+        let keys = try WatchedFile(path: path.path, what: "keys", interval: .zero, log: log.record) { try KeySet(contentsOf: $0) }
 
         let shortSecret = TokenIssuer.encode([UInt8](repeating: 0x5A, count: 16))
         // Each bad version is looked at (as a timer or a request's background look would) and kept out.
@@ -70,9 +70,10 @@ final class ReloadTests: XCTestCase {
         XCTAssertNoThrow(try verifier.verify(token(good), keys: keys.current(), now: now).get())
         keys.reloadIfChanged()  // unchanged since: not logged again
 
-        let warnings = log.all.filter { $0.hasPrefix("keeping the previous keys") }
-        XCTAssertEqual(warnings.count, 3, "\(log.all)")
-        XCTAssertTrue(warnings.allSatisfy { $0.contains(path.path) }, "\(warnings)")
+        let failures = log.entries.filter { $0.message.hasPrefix("keeping the previous keys") }
+        XCTAssertEqual(failures.count, 3, "\(log.all)")
+        XCTAssertTrue(failures.allSatisfy { $0.message.contains(path.path) }, "\(failures)")
+        XCTAssertTrue(failures.allSatisfy { $0.level == .error }, "the keys in force are stale: logged as errors, \(failures)")
         let goodSecret = TokenIssuer.encode(good.secret.withUnsafeBytes { Array($0) })
         XCTAssertFalse(log.all.contains { $0.contains(shortSecret) || $0.contains(goodSecret) })
     }
@@ -82,11 +83,25 @@ final class ReloadTests: XCTestCase {
         let path = directory.appendingPathComponent("keys.jwks")
         let first = randomKey(kid: "a"), second = randomKey(kid: "b")
         try TestSupport.replaceAtomically(path, with: jwks([first]))
-        let keys = try WatchedFile(path: path.path, what: "keys", interval: 3600, log: { _, _ in }) { try KeySet(contentsOf: $0) }
+        let keys = try WatchedFile(path: path.path, what: "keys", interval: .seconds(3600), log: { _, _ in }) { try KeySet(contentsOf: $0) }
         try TestSupport.replaceAtomically(path, with: jwks([second]))
         XCTAssertEqual(keys.current().keys.map(\.kid), ["a"], "not checked again within the interval")
         keys.reloadIfChanged()
         XCTAssertEqual(keys.current().keys.map(\.kid), ["b"])
+    }
+
+    /// `reload_interval = 0`: the files are read once, as iplist's are; no request schedules a look.
+    func testNoIntervalNeverLooksByItself() throws {
+        let directory = try TestSupport.temporaryDirectoryURL(self)
+        let path = directory.appendingPathComponent("keys.jwks")
+        try TestSupport.replaceAtomically(path, with: jwks([randomKey(kid: "a")]))
+        let keys = try WatchedFile(path: path.path, what: "keys", interval: nil, log: { _, _ in }) { try KeySet(contentsOf: $0) }
+        try TestSupport.replaceAtomically(path, with: jwks([randomKey(kid: "b")]))
+        for _ in 0..<100 { XCTAssertEqual(keys.current().keys.map(\.kid), ["a"]) }
+        XCTAssertEqual(keys.generation, 0)
+        // Nothing looked in the background: the change is still there to be found.
+        guard case .reloaded(let reloaded) = keys.reloadIfChanged() else { return XCTFail("a look ran by itself") }
+        XCTAssertEqual(reloaded.keys.map(\.kid), ["b"])
     }
 
     func testRevocationFileIsReloaded() throws {
@@ -95,7 +110,7 @@ final class ReloadTests: XCTestCase {
         let key = randomKey(kid: "k")
         let keys = try KeySet(keys: [key])
         try TestSupport.replaceAtomically(path, with: "# nothing revoked yet\n")
-        let revoked = try WatchedFile(path: path.path, what: "revoked jti list", interval: 0, log: { _, _ in }) { try RevocationList(contentsOf: $0) }
+        let revoked = try WatchedFile(path: path.path, what: "revoked jti list", interval: .zero, log: { _, _ in }) { try RevocationList(contentsOf: $0) }
         XCTAssertNoThrow(try verifier.verify(token(key, jti: "leaked"), keys: keys, revoked: revoked.current(), now: now).get())
         try TestSupport.replaceAtomically(path, with: "leaked\n")
         XCTAssertTrue(TestSupport.eventually { verifier.verify(token(key, jti: "leaked"), keys: keys, revoked: revoked.current(), now: now) == .failure(.revoked) })
@@ -110,7 +125,7 @@ final class ReloadTests: XCTestCase {
         let path = directory.appendingPathComponent("keys.jwks")
         let stable = randomKey(kid: "stable")
         try TestSupport.replaceAtomically(path, with: jwks([stable]))
-        let keys = try WatchedFile(path: path.path, what: "keys", interval: 0, log: { _, _ in }) { try KeySet(contentsOf: $0) }
+        let keys = try WatchedFile(path: path.path, what: "keys", interval: .zero, log: { _, _ in }) { try KeySet(contentsOf: $0) }
         let stableToken = token(stable)
         let failures = Mutex(0)
         let verifier = self.verifier

@@ -1,5 +1,10 @@
 public import PortcullisPluginKit
-import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The `hmac` plugin: verifies `Authorization: Bearer` JWS compact tokens signed with
 /// HS256/384/512 under keys from a JSON Web Key Set that is reloaded when it changes.
@@ -26,26 +31,21 @@ public struct HmacPlugin: PortcullisPlugin {
         .list("expose", help: "claims passed on as outcome attributes"),
         .string("revoked", help: "path to a file of revoked jti values, one per line"),
         .integer("max_length", in: 256...65536, help: "longest token accepted, bytes (default 8192)"),
-        .integer("reload_interval", in: 0...3600, help: "seconds between checks of the files for changes (default 1)"),
+        .integer("reload_interval", in: 0...3600, help: "seconds between checks of the files for changes; 0 never re-reads them (default 1)"),
     ]
 
     private let verifier: TokenVerifier
     private let keys: WatchedFile<KeySet>
     private let revoked: WatchedFile<RevocationList>?
-    private let bearer: BearerChallenge
-    private let reloadInterval: Int
-
-    public struct ConfigurationError: Error, CustomStringConvertible {
-        public let description: String
-    }
+    private let realm: Realm
+    /// Seconds between looks at the files; nil when `reload_interval = 0`: never re-read.
+    private let reloadInterval: Int?
 
     public init(options: PluginOptions, host: PluginHost) throws {
-        let realm = options.string("realm") ?? "portcullis"
-        guard BearerChallenge.isValidRealm(realm) else {
-            throw ConfigurationError(description: "argument 'realm' must be non-empty printable text without quotes or backslashes")
-        }
-        bearer = BearerChallenge(realm: realm)
-        reloadInterval = options.integer("reload_interval", default: 1)
+        realm = try Realm(options, default: "portcullis")
+        let seconds = options.integer("reload_interval", default: 1)
+        reloadInterval = seconds > 0 ? seconds : nil
+        let interval = reloadInterval.map { Duration.seconds($0) }
         verifier = TokenVerifier(policy: TokenPolicy(
             leeway: Double(options.integer("leeway", default: 30)),
             maxAge: options.contains("max_age") ? Double(options.integer("max_age", default: 0)) : nil,
@@ -55,11 +55,11 @@ public struct HmacPlugin: PortcullisPlugin {
             exposedClaims: options.list("expose"),
             maxLength: options.integer("max_length", default: 8192)))
         // Loaded now: a key file that is missing or wrong at start is a configuration error.
-        keys = try WatchedFile(path: options.string("keys") ?? "", what: "keys", interval: reloadInterval, log: host.log) {
+        keys = try WatchedFile(path: options.string("keys") ?? "", what: "keys", interval: interval, log: host.log) {
             try KeySet(contentsOf: $0)
         }
         if let path = options.string("revoked") {
-            revoked = try WatchedFile(path: path, what: "revoked jti list", interval: reloadInterval, log: host.log) {
+            revoked = try WatchedFile(path: path, what: "revoked jti list", interval: interval, log: host.log) {
                 try RevocationList(contentsOf: $0)
             }
         } else {
@@ -68,7 +68,7 @@ public struct HmacPlugin: PortcullisPlugin {
     }
 
     /// Without an `error` code: the request carried no token (RFC 6750 §3.1).
-    public var challenge: String? { bearer.challenge() }
+    public var challenge: String? { Challenge.bearer(realm: realm) }
 
     /// Changes with every reload of the key or revocation file (both only count up, so their sum
     /// changes whenever either does): cached answers under old keys or an old list stop counting.
@@ -77,7 +77,7 @@ public struct HmacPlugin: PortcullisPlugin {
     public func check(_ request: PluginRequest) -> PluginOutcome {
         switch request.credential {
         case .bearer(let token):
-            let result = verifier.verify(token.bytes, keys: keys.current(), revoked: revoked?.current(), now: Date().timeIntervalSince1970)
+            let result = verifier.verify(token.bytes, keys: keys.current(), revoked: revoked?.current(), now: Self.now())
             switch result {
             case .success(let token):
                 guard let subject = token.subject else {
@@ -88,13 +88,13 @@ public struct HmacPlugin: PortcullisPlugin {
                 return .allow(
                     Identity(principal: subject, attributes: token.attributes),
                     detail: "kid \(token.kid), \(token.algorithm.rawValue)",
-                    cacheTTL: min(token.remainingLifetime, reloadInterval))
+                    cacheTTL: reloadInterval.map { min(token.remainingLifetime, $0) } ?? token.remainingLifetime)
             case .failure(let rejection):
                 return .deny(rejection.reason, challenge: challenge(for: rejection), detail: rejection.detail)
             }
         case .malformed(let scheme) where scheme.lowercased() == "bearer":
             // The header itself is broken (e.g. `Bearer` with no token): a bad request, 400.
-            return .deny(.malformedCredentials, challenge: bearer.challenge(error: "invalid_request"),
+            return .deny(.malformedCredentials, challenge: Challenge.bearer(realm: realm, error: "invalid_request"),
                          detail: "malformed Authorization: Bearer header")
         default:
             return missingCredential(request.credential)
@@ -104,6 +104,13 @@ public struct HmacPlugin: PortcullisPlugin {
     /// A token that was sent but is bad in any way is `invalid_token` (RFC 6750 §3.1 lists
     /// "expired, revoked, malformed, or invalid"): the client should get a new token.
     func challenge(for rejection: TokenRejection) -> String {
-        bearer.challenge(error: "invalid_token", description: rejection.errorDescription)
+        Challenge.bearer(realm: realm, error: "invalid_token", description: rejection.errorDescription)
+    }
+
+    /// Seconds since the epoch, from the system clock (no Foundation in plugin images).
+    static func now() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }

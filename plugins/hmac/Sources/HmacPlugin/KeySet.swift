@@ -1,5 +1,4 @@
 import Crypto
-import Foundation
 public import PortcullisPluginKit
 
 /// The verifier's keys: a JSON Web Key Set (RFC 7517 §5) of symmetric (`"kty": "oct"`) keys.
@@ -93,10 +92,13 @@ public struct KeySet: Sendable {
 
     /// Reads and parses the key set at `path`.
     public init(contentsOf path: String) throws(Error) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Error(description: "\(path): cannot read the key file")
+        let snapshot: FileSnapshot
+        do {
+            snapshot = try FileSnapshot.read(path)
+        } catch {
+            throw Error(description: error.description)
         }
-        try self.init(json: [UInt8](data), file: path)
+        try self.init(contentsOf: snapshot)
     }
 
     static func position(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {

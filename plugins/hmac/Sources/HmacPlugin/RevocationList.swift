@@ -1,4 +1,3 @@
-import Foundation
 public import PortcullisPluginKit
 
 /// Revoked token ids (`jti`, RFC 7519 §4.1.7): one per line; blank lines and lines starting
@@ -21,12 +20,12 @@ public struct RevocationList: Sendable {
         }
         var ids: Set<String> = []
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard !line.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) else {
                 throw Error(description: "\(file):\(index + 1): a jti has no white space or control characters")
             }
-            ids.insert(line)
+            ids.insert(String(line))
         }
         self.ids = ids
     }
@@ -37,11 +36,23 @@ public struct RevocationList: Sendable {
     }
 
     public init(contentsOf path: String) throws(Error) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw Error(description: "\(path): cannot read the revocation file")
+        let snapshot: FileSnapshot
+        do {
+            snapshot = try FileSnapshot.read(path)
+        } catch {
+            throw Error(description: error.description)
         }
-        try self.init(bytes: [UInt8](data), file: path)
+        try self.init(contentsOf: snapshot)
     }
 
     public func contains(_ jti: String) -> Bool { ids.contains(jti) }
+}
+
+extension Substring {
+    /// Without the spaces and tabs around it (what Foundation's `.whitespaces` trims).
+    fileprivate func trimmingSpaces() -> Substring {
+        let isSpace: (Character) -> Bool = { $0.isWhitespace && !$0.isNewline }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return self[first...last]
+    }
 }

@@ -1,5 +1,6 @@
 import Logging
 import Portcullis
+import PortcullisProtocol
 
 /// One log line per decision. The credential appears only as its summary (kind, scheme, Basic
 /// user-id), the target only as its path: a query string may carry a token. Every value from the
@@ -16,7 +17,7 @@ enum DecisionLog {
             "client": "\(outcome.client.map { "\($0)" } ?? "unknown")",
             "peer": "\(request.peer.map { "\($0)" } ?? "unknown")",
             "credential": "\(outcome.credential)",
-            "micros": "\(elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)",
+            "micros": "\(elapsed.microseconds)",
             "cached": "\(outcome.trace.contains { $0.cached })",
         ]
         if let reason = outcome.reason { metadata["reason"] = "\(reason.code)" }

@@ -1,5 +1,6 @@
 import CoreMetrics
 public import Portcullis
+import PortcullisProtocol
 import Prometheus
 import Synchronization
 
@@ -96,6 +97,6 @@ public final class ServerMetrics: Sendable {
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        duration.nanoseconds
     }
 }

@@ -102,7 +102,7 @@ package final class Stack: Sendable {
                     index: index, plugin: entry.plugin.name, control: entry.control,
                     answer: result.verdict.map(TraceStep.Answer.verdict) ?? .invalid(rawVerdict: answer.rawVerdict, rawReason: answer.rawReason),
                     reasonCode: result.failureReason, taken: action,
-                    micros: Double(elapsed.components.attoseconds) / 1e12 + Double(elapsed.components.seconds) * 1e6,
+                    micros: elapsed.seconds * 1e6,
                     challenge: answer.challenge, detail: answer.detail, cached: cached))
                 if dispatch.apply(result, action: action, entry: index, anonymous: entry.anonymous) { break }
             }

@@ -103,8 +103,12 @@ let package = Package(
             name: "PortcullisTests",
             dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport"]
         ),
-        // The SDK's descriptor, called as the host calls it (ABI 1.1).
-        .testTarget(name: "PortcullisPluginKitTests", dependencies: ["PortcullisPluginKit", "CPortcullisPlugin"]),
+        .testTarget(name: "PortcullisProtocolTests", dependencies: ["PortcullisProtocol"]),
+        // The SDK on its own: its descriptor called as the host calls it, its watched files, its request.
+        .testTarget(
+            name: "PortcullisPluginKitTests",
+            dependencies: ["PortcullisPluginKit", "CPortcullisPlugin", "PortcullisTestSupport"]
+        ),
         // The daemon, the middleware, the cache through real plugins and the reload test.
         .testTarget(
             name: "PortcullisServerTests",

@@ -18,39 +18,67 @@ public enum Base64 {
 
     /// Decodes `text`, or returns nil if it breaks any rule.
     public static func decode(_ text: some Collection<UInt8>, alphabet: Alphabet, padding: Padding) -> [UInt8]? {
-        let table = alphabet == .standard ? standardDecode : urlDecode
-        var input = Array(text)
-        var padCount = 0
-        while input.last == UInt8(ascii: "=") {
-            input.removeLast()
-            padCount += 1
+        if let decoded = text.withContiguousStorageIfAvailable({ decode(UnsafeRawBufferPointer($0), alphabet: alphabet, padding: padding) }) {
+            return decoded
         }
+        return Array(text).withUnsafeBytes { decode($0, alphabet: alphabet, padding: padding) }
+    }
+
+    /// Decodes bytes already in memory without copying them first, four symbols per step: the
+    /// hmac plugin decodes every token it verifies with it. The one decoder; the generic entry
+    /// point above only finds the bytes.
+    public static func decode(_ text: UnsafeRawBufferPointer, alphabet: Alphabet, padding: Padding) -> [UInt8]? {
+        var end = text.count
+        while end > 0, text[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        let padCount = text.count - end
         switch padding {
         case .required:
-            guard (input.count + padCount) % 4 == 0, padCount == (4 - input.count % 4) % 4 else { return nil }
+            guard text.count % 4 == 0, padCount == (4 - end % 4) % 4 else { return nil }
         case .forbidden:
             guard padCount == 0 else { return nil }
         }
-        guard input.count % 4 != 1 else { return nil }
+        // One symbol carries 6 bits: a lone last symbol cannot make a byte.
+        guard end % 4 != 1 else { return nil }
 
-        var output: [UInt8] = []
-        output.reserveCapacity(input.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            let value = table[Int(byte)]
-            guard value != 0xFF else { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                accumulator &= (1 << UInt32(bits)) - 1
+        let table = alphabet == .standard ? standardDecode : urlDecode
+        var valid = true
+        let output = [UInt8](unsafeUninitializedCapacity: end * 3 / 4) { output, initialized in
+            table.withUnsafeBufferPointer { table in
+                var out = 0
+                var index = 0
+                // Every symbol's value is below 64; 0xFF (not in the alphabet, `=` included) sets the top bit.
+                while index + 4 <= end {
+                    let a = table[Int(text[index])], b = table[Int(text[index + 1])]
+                    let c = table[Int(text[index + 2])], d = table[Int(text[index + 3])]
+                    guard (a | b | c | d) & 0x80 == 0 else { valid = false; return }
+                    let chunk = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    output[out] = UInt8(truncatingIfNeeded: chunk >> 16)
+                    output[out + 1] = UInt8(truncatingIfNeeded: chunk >> 8)
+                    output[out + 2] = UInt8(truncatingIfNeeded: chunk)
+                    out += 3
+                    index += 4
+                }
+                // The bits past the last byte must be zero: otherwise several encodings would map
+                // to one value (two different strings must never decode to the same bytes).
+                switch end - index {
+                case 2:
+                    let a = table[Int(text[index])], b = table[Int(text[index + 1])]
+                    guard (a | b) & 0x80 == 0, b & 0x0F == 0 else { valid = false; return }
+                    output[out] = a << 2 | b >> 4
+                    out += 1
+                case 3:
+                    let a = table[Int(text[index])], b = table[Int(text[index + 1])], c = table[Int(text[index + 2])]
+                    guard (a | b | c) & 0x80 == 0, c & 0x03 == 0 else { valid = false; return }
+                    output[out] = a << 2 | b >> 4
+                    output[out + 1] = b << 4 | c >> 2
+                    out += 2
+                default:
+                    break
+                }
+                initialized = out
             }
         }
-        // Leftover bits must be zero: otherwise several encodings would map to one value.
-        guard accumulator == 0 else { return nil }
-        return output
+        return valid ? output : nil
     }
 
     /// Encodes `bytes`; padding is added for `.required`.

@@ -28,3 +28,34 @@ final class Base64Tests: XCTestCase {
         XCTAssertNil(Array("abd".utf8).withUnsafeBytes { Base64.decode($0, alphabet: .url, padding: .forbidden) }, "spare bits set")
     }
 }
+
+/// The one decoder against RFC 4648's own vectors (§10) and its rules (§3.3, §3.5, §4, §5).
+final class Base64VectorTests: XCTestCase {
+    func testRFC4648Vectors() {
+        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
+        for (plain, encoded) in vectors {
+            XCTAssertEqual(Base64.encode(Array(plain.utf8), alphabet: .standard, padding: .required), encoded)
+            XCTAssertEqual(Base64.decode(Array(encoded.utf8), alphabet: .standard, padding: .required), Array(plain.utf8), encoded)
+            let unpadded = encoded.filter { $0 != "=" }
+            XCTAssertEqual(Base64.decode(Array(unpadded.utf8), alphabet: .url, padding: .forbidden), Array(plain.utf8), unpadded)
+        }
+    }
+
+    func testTheRulesAreStrict() {
+        func decode(_ text: String, _ alphabet: Base64.Alphabet = .standard, _ padding: Base64.Padding = .required) -> [UInt8]? {
+            Base64.decode(Array(text.utf8), alphabet: alphabet, padding: padding)
+        }
+        XCTAssertEqual(decode("+/+/", .standard), [0xFB, 0xFF, 0xBF])
+        XCTAssertEqual(decode("-_-_", .url, .forbidden), [0xFB, 0xFF, 0xBF])
+        XCTAssertNil(decode("-_-_", .standard), "the URL alphabet is not the standard one")
+        XCTAssertNil(decode("+/+/", .url, .forbidden), "nor the other way round")
+        XCTAssertNil(decode("Zg"), "padding required")
+        XCTAssertNil(decode("Zg=", .standard), "padding incomplete")
+        XCTAssertNil(decode("Zg===", .standard), "padding too long")
+        XCTAssertNil(decode("Zg==", .url, .forbidden), "padding forbidden")
+        XCTAssertNil(decode("Zm9v Yg=="), "no whitespace")
+        XCTAssertNil(decode("Zg==Zg=="), "padding only at the end")
+        XCTAssertNil(decode("Zh=="), "non-canonical trailing bits")
+        XCTAssertNil(decode("Z", .url, .forbidden), "one symbol makes no byte")
+    }
+}

@@ -8,3 +8,5 @@ _Static_assert(PC_REASON_COUNT == 14, "update ReasonCode in Swift when adding a 
 /* The 1.0 layouts are frozen: 1.0 plugins in the field were built against them. */
 _Static_assert(sizeof(void *) != 8 || PC_DESCRIPTOR_SIZE_1_0 == 136, "the 1.0 descriptor layout must not change");
 _Static_assert(sizeof(void *) != 8 || PC_REQUEST_SIZE_1_0 == 272, "the 1.0 request layout must not change");
+/* pc_option is an array element: its size is its stride, so it only grows through its reserved fields. */
+_Static_assert(sizeof(void *) != 8 || sizeof(pc_option) == 72, "the pc_option layout must not change");

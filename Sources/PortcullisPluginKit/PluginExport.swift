@@ -37,6 +37,7 @@ public enum PluginExport {
         // Never freed: the descriptor lives as long as the image, which is never unloaded.
         descriptor.pointee.name = UnsafePointer(strdup(type.name))
         descriptor.pointee.version = UnsafePointer(strdup(type.version))
+        (descriptor.pointee.options, descriptor.pointee.option_count) = optionTable(type.options)
         descriptor.pointee.create = { host, arguments, count, instance, error, errorSize in
             createInstance(host: host, arguments: arguments, count: count, instance: instance, error: error, errorSize: errorSize)
         }
@@ -66,6 +67,38 @@ public enum PluginExport {
             Unmanaged<InstanceBox>.fromOpaque(instance).release()
         }
         return UnsafeRawPointer(descriptor)
+    }
+
+    /// The option table as the ABI describes it (`pc_option`), so the host can show it.
+    /// Never freed, like the descriptor.
+    private static func optionTable(_ options: [PluginOption]) -> (UnsafePointer<pc_option>, Int) {
+        func text(_ string: String) -> pc_str {
+            let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(string.utf8.count, 1))
+            let (_, length) = copy.initialize(from: string.utf8)
+            return pc_str(data: UnsafeRawPointer(copy.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) }, length: length)
+        }
+        let table = UnsafeMutablePointer<pc_option>.allocate(capacity: max(options.count, 1))
+        for (index, option) in options.enumerated() {
+            var entry = pc_option()
+            entry.name = text(option.name)
+            entry.kind = text(option.kind.abiName)
+            entry.help = text(option.help)
+            entry.flags = option.isRequired ? PC_OPTION_REQUIRED : 0
+            (table + index).initialize(to: entry)
+        }
+        return (UnsafePointer(table), options.count)
+    }
+}
+
+extension PluginOption.Kind {
+    /// How `pc_option.kind` spells it: `string`, `bool`, `integer MIN...MAX`, `list`.
+    var abiName: String {
+        switch self {
+        case .string: "string"
+        case .bool: "bool"
+        case .integer(let range): "integer \(range.lowerBound)...\(range.upperBound)"
+        case .list: "list"
+        }
     }
 }
 

@@ -12,7 +12,9 @@ final class PluginExportTests: XCTestCase {
         static let name = "recorder"
         static let version = "1.0.0"
         static let consumes: Set<CredentialKind> = [.basic]
-        static let options: [PluginOption] = []
+        static let options: [PluginOption] = [
+            .string("note", help: "a note"), .integer("level", in: 1...3, help: "how loud"), .list("tags", help: "tags, any number"),
+        ]
         static let observed = Mutex<[(PluginDecision, String?)]>([])
 
         init(options: PluginOptions, host: PluginHost) throws {}
@@ -55,6 +57,17 @@ final class PluginExportTests: XCTestCase {
         let instance = try instance()
         defer { descriptor.destroy?(instance) }
         XCTAssertEqual(descriptor.generation?(instance), 7)
+    }
+
+    /// The option table crosses the ABI as `pc_option`s, so the host can show it (ABI 1.1).
+    func testTheOptionTableIsInTheDescriptor() throws {
+        let table = try XCTUnwrap(descriptor.options)
+        let options = UnsafeBufferPointer(start: table, count: descriptor.option_count).map {
+            [ByteView($0.name).text, ByteView($0.kind).text, ByteView($0.help).text, $0.flags & PC_OPTION_REQUIRED != 0 ? "required" : "optional"]
+        }
+        XCTAssertEqual(options, [
+            ["note", "string", "a note", "optional"], ["level", "integer 1...3", "how loud", "optional"], ["tags", "list", "tags, any number", "optional"],
+        ])
     }
 
     func testAMissingCredentialIsDeniedBeforeCheck() throws {

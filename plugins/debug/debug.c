@@ -224,6 +224,20 @@ static void debug_release(void *instance, pc_result *result) {
     result->plugin_data = NULL;
 }
 
+/* The arguments debug_create() accepts, for `portcullis plugins --options debug`. */
+#define TEXT(literal) {literal, sizeof(literal) - 1}
+static const pc_option options[] = {
+    {.name = TEXT("result"), .kind = TEXT("string"), .help = TEXT("allow, deny, ignore or error: the verdict"),
+     .flags = PC_OPTION_REQUIRED},
+    {.name = TEXT("reason"), .kind = TEXT("string"), .help = TEXT("a reason code, e.g. invalid_credentials (deny and error need one)")},
+    {.name = TEXT("principal"), .kind = TEXT("string"), .help = TEXT("allow: the principal; $user takes the Basic user-id")},
+    {.name = TEXT("challenge"), .kind = TEXT("string"), .help = TEXT("a WWW-Authenticate challenge, offered with any verdict")},
+    {.name = TEXT("detail"), .kind = TEXT("string"), .help = TEXT("the log detail")},
+    {.name = TEXT("cache_ttl"), .kind = TEXT("integer 0...86400"), .help = TEXT("the cache hint, seconds (default: no hint)")},
+    {.name = TEXT("echo"), .kind = TEXT("bool"), .help = TEXT("allow: report what crossed the ABI as attributes (default false)")},
+};
+#undef TEXT
+
 static const pc_plugin_descriptor descriptor = {
     .abi_major = PORTCULLIS_ABI_MAJOR,
     .abi_minor = PORTCULLIS_ABI_MINOR,
@@ -236,6 +250,8 @@ static const pc_plugin_descriptor descriptor = {
     .check = debug_check,
     .release = debug_release,
     .destroy = debug_destroy,
+    .options = options,
+    .option_count = sizeof options / sizeof options[0],
 };
 
 __attribute__((visibility("default"))) const pc_plugin_descriptor *portcullis_plugin_v1(void) {

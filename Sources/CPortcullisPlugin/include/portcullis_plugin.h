@@ -207,6 +207,22 @@ typedef struct pc_host {
     void *reserved[6];
 } pc_host;
 
+/* ABI 1.1: one argument create() accepts, as the plugin describes it to operators
+ * (`portcullis plugins --options NAME`). A description only: create() still checks every
+ * argument itself. Every string is UTF-8 and lives as long as the image. */
+typedef struct pc_option {
+    pc_str name;       /* the argument's key in a stack entry, e.g. "file" */
+    pc_str kind;       /* the shape of its value, for people: "string", "bool", "integer MIN...MAX",
+                          "list" (a TOML array or a repeated key: one pair per element) */
+    pc_str help;       /* one line: what it does, its default */
+    uint32_t flags;    /* PC_OPTION_* */
+    uint32_t reserved0;
+    void *reserved[2];
+} pc_option;
+
+/* Bits for pc_option.flags. */
+#define PC_OPTION_REQUIRED (1u << 0) /* create() fails without it */
+
 typedef struct pc_plugin_descriptor {
     uint32_t abi_major;        /* PORTCULLIS_ABI_MAJOR the plugin was built against */
     uint32_t abi_minor;        /* PORTCULLIS_ABI_MINOR the plugin was built against */
@@ -251,6 +267,14 @@ typedef struct pc_plugin_descriptor {
      * answers with it, so a change stops cached answers at once. Thread-safe and cheap: it is
      * called for every cache lookup. */
     uint64_t (*generation)(void *instance);
+
+    /* ABI 1.1 — the host reads these only when PC_DESCRIPTOR_HAS(descriptor, option_count).
+     *
+     * options (optional, may be NULL): the table of every argument create() accepts, option_count
+     * entries, in the order to show them; static, as long as the image. NULL: the plugin does not
+     * describe its arguments; a table with option_count 0: it accepts none. */
+    const pc_option *options;
+    size_t option_count;
 } pc_plugin_descriptor;
 
 /* The size of the version-1.0 descriptor: the smallest the host accepts. */

@@ -18,6 +18,9 @@ public struct PluginLibrary: Sendable, CustomStringConvertible {
     public let observes: Bool
     /// ABI 1.1: the plugin reports a data generation that keys its cached answers.
     let reportsGeneration: Bool
+    /// ABI 1.1: the arguments the plugin says it accepts, in its order; nil when it does not say
+    /// (every 1.0 plugin), empty when it accepts none.
+    public let options: [Option]?
 
     nonisolated(unsafe) let descriptor: UnsafePointer<pc_plugin_descriptor>
 
@@ -33,11 +36,16 @@ public struct PluginLibrary: Sendable, CustomStringConvertible {
         self.isCacheable = raw.flags & PC_PLUGIN_CACHEABLE != 0
         self.consumes = Set(CredentialKind.allCases.filter { raw.credential_kinds & (1 << $0.rawValue) != 0 })
         // A 1.0 descriptor ends before the 1.1 fields: never read past what the plugin declared.
-        let has = { (field: PartialKeyPath<pc_plugin_descriptor>) in
-            Int(raw.descriptor_size) >= (MemoryLayout<pc_plugin_descriptor>.offset(of: field) ?? .max) + MemoryLayout<UnsafeRawPointer>.size
+        func has<Field>(_ field: KeyPath<pc_plugin_descriptor, Field>) -> Bool {
+            Int(raw.descriptor_size) >= (MemoryLayout<pc_plugin_descriptor>.offset(of: field) ?? .max) + MemoryLayout<Field>.size
         }
         self.observes = has(\.observe) && raw.observe != nil
         self.reportsGeneration = has(\.generation) && raw.generation != nil
+        if has(\.option_count), let table = raw.options {
+            self.options = UnsafeBufferPointer(start: table, count: raw.option_count).map(Option.init)
+        } else {
+            self.options = nil
+        }
     }
 
     /// The smallest descriptor the host accepts: ABI 1.0's (`PC_DESCRIPTOR_SIZE_1_0`).

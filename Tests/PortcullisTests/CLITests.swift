@@ -136,6 +136,31 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try run(["check", "--config", demo, "--headers-from", directory + "/missing"]).status, 2)
     }
 
+    /// `plugins --options NAME` prints the table the descriptor carries: a Swift plugin's (from
+    /// the SDK's option table) and a C plugin's alike.
+    func testPluginsOptionsPrintsTheDescriptorsTable() throws {
+        func table(_ name: String) throws -> [String: [String]] {
+            let result = try run(["plugins", "--options", name, "--dir", TestSupport.binDirectory])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let rows = result.stdout.split(separator: "\n").map {
+                $0.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }
+            }
+            XCTAssertEqual(rows.first, ["name", "kind", "required", "help"], result.stdout)
+            return Dictionary(rows.dropFirst().map { ($0[0], Array($0.dropFirst())) }, uniquingKeysWith: { first, _ in first })
+        }
+        let crypt = try table("crypt")
+        XCTAssertEqual(crypt["file"]?.prefix(3), ["string", "yes", "the htpasswd or shadow file"])
+        XCTAssertEqual(crypt["allow_plaintext"]?.prefix(2), ["bool", "no"])
+        let debug = try table("debug")
+        XCTAssertEqual(debug["result"], ["string", "yes", "allow, deny, ignore or error: the verdict"])
+        XCTAssertEqual(debug["cache_ttl"]?.prefix(2), ["integer 0...86400", "no"])
+        XCTAssertEqual(debug.keys.sorted(), ["cache_ttl", "challenge", "detail", "echo", "principal", "reason", "result"])
+
+        let missing = try run(["plugins", "--options", "nosuch", "--dir", TestSupport.binDirectory])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("nosuch"), missing.stderr)
+    }
+
     func testPluginsListsVersionsAndABI() throws {
         let result = try run(["plugins", "--config", demo])
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -29,10 +29,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // HTTP request/response parts, to see request heads in the daemon's connection guard.
-        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // The host protocol: one C header every plugin implements.
@@ -98,7 +98,10 @@ let package = Package(
         .executableTarget(name: "BenchHost", dependencies: ["Portcullis", "CPortcullisPlugin"], path: "bench/host"),
 
         // Helpers shared by every test target (temporary directories, processes, C plugins, paths).
-        .target(name: "PortcullisTestSupport", dependencies: ["Portcullis"], path: "Tests/PortcullisTestSupport"),
+        .target(
+            name: "PortcullisTestSupport", dependencies: ["Portcullis", .product(name: "InMemoryLogging", package: "swift-log")],
+            path: "Tests/PortcullisTestSupport"
+        ),
         .testTarget(
             name: "PortcullisTests",
             dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport"]

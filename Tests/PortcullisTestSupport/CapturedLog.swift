@@ -1,10 +1,8 @@
 public import Logging
-import Synchronization
+import InMemoryLogging
 
-/// A swift-log backend that keeps every entry, so a test can read what the host and its plugins
-/// logged (and check that no secret was). The shape of swift-log's `InMemoryLogHandler`
-/// (swift-log ≥ 1.8, product `InMemoryLogging`), which can replace it once the test targets
-/// depend on that product.
+/// What the host and its plugins logged, for a test to read (and to check that no secret was):
+/// swift-log's `InMemoryLogHandler`, with every level captured and messages as text.
 ///
 /// ```swift
 /// let log = CapturedLog()
@@ -12,28 +10,29 @@ import Synchronization
 /// ...
 /// XCTAssertTrue(log.entries.contains { $0.level == .error && $0.message.contains("keeping the previous") })
 /// ```
-public struct CapturedLog: LogHandler, Sendable {
+public struct CapturedLog: Sendable {
     public struct Entry: Sendable, Equatable {
         public var level: Logger.Level
         public var message: String
         public var metadata: Logger.Metadata
     }
 
-    private final class Store: Sendable {
-        let entries = Mutex<[Entry]>([])
-    }
-
-    private let store = Store()
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .trace
+    /// Its store is shared by every copy, so the logger and this value see the same entries.
+    private let handler: InMemoryLogHandler = {
+        var handler = InMemoryLogHandler()
+        handler.logLevel = .trace
+        return handler
+    }()
 
     public init() {}
 
     /// A logger writing to this log.
-    public var logger: Logger { Logger(label: "test") { _ in self } }
+    public var logger: Logger { Logger(label: "test") { [handler] _ in handler } }
 
     /// Every entry so far, in order.
-    public var entries: [Entry] { store.entries.withLock { $0 } }
+    public var entries: [Entry] {
+        handler.entries.map { Entry(level: $0.level, message: $0.message.description, metadata: $0.metadata) }
+    }
 
     /// Every message so far, in order.
     public var lines: [String] { entries.map(\.message) }
@@ -43,15 +42,5 @@ public struct CapturedLog: LogHandler, Sendable {
         entries.map { entry in
             "\(entry.message) " + entry.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let entry = Entry(level: event.level, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 })
-        store.entries.withLock { $0.append(entry) }
     }
 }

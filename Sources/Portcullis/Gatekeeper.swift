@@ -17,10 +17,15 @@ public final class Gatekeeper: Sendable {
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
     /// error naming the file, the entry's line and key, and what went wrong.
-    public init(configuration: Configuration, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+    public convenience init(configuration: Configuration, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        try self.init(configuration: configuration, logger: logger, clock: { ContinuousClock.now })
+    }
+
+    /// `clock` tells the verification cache the time (tests move it instead of sleeping).
+    package init(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> ContinuousClock.Instant) throws(ConfigError) {
         self.configuration = configuration
         self.logger = logger
-        let cache = configuration.cache.enabled ? VerificationCache(settings: configuration.cache) : nil
+        let cache = configuration.cache.enabled ? VerificationCache(settings: configuration.cache, now: clock) : nil
         self.cache = cache
         var stacks: [String: Stack] = [:]
         var pluginWarnings: [String] = []

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import PortcullisTestSupport
 import XCTest
@@ -21,8 +22,9 @@ final class VerificationCacheTests: XCTestCase {
         return Fixture(directory: directory, countFile: directory + "/calls")
     }
 
-    func gatekeeper(_ fixture: Fixture, cache: String = "", entry: String = "") throws -> Gatekeeper {
-        try TestSupport.gatekeeper("""
+    func gatekeeper(_ fixture: Fixture, cache: String = "", entry: String = "",
+                    clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) throws -> Gatekeeper {
+        try Gatekeeper(configuration: Configuration(parsing: """
             plugin_dir = "\(fixture.directory)"
             \(cache)
             [[stack.default]]
@@ -31,7 +33,7 @@ final class VerificationCacheTests: XCTestCase {
             count_file = "\(fixture.countFile)"
             password = "right"
             \(entry)
-            """)
+            """, file: "test.toml"), logger: Logger(label: "test"), clock: clock)
     }
 
     func request(_ user: String, _ password: String, peer: String = "192.0.2.1") -> AuthRequest {
@@ -92,12 +94,13 @@ final class VerificationCacheTests: XCTestCase {
 
     func testAnswersExpire() throws {
         let fixture = try Self.countingPlugin(self)
-        let gatekeeper = try gatekeeper(fixture, cache: "[cache]\npositive_ttl = 1\nnegative_ttl = 1")
+        let clock = Mutex(ContinuousClock.now)
+        let gatekeeper = try gatekeeper(fixture, cache: "[cache]\npositive_ttl = 1\nnegative_ttl = 1", clock: { clock.withLock { $0 } })
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "right")).decision, .allow)
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "wrong")).decision, .deny)
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "right")).decision, .allow)
         XCTAssertEqual(fixture.calls, 2)
-        Thread.sleep(forTimeInterval: 1.2)
+        clock.withLock { $0 += .milliseconds(1200) }
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "right")).decision, .allow)
         XCTAssertEqual(gatekeeper.evaluate(request("alice", "wrong")).decision, .deny)
         XCTAssertEqual(fixture.calls, 4)

@@ -4,7 +4,8 @@ import PortcullisProtocol
 /// A decision to report to the plugins of its stack that observe decisions (ABI 1.1 `observe`):
 /// lockout counters, audit. The way in delivers it once, after the decision and off the
 /// request's path (``blocks``: on its pool), so an observer never changes or delays an answer.
-package struct Observation: Sendable {
+/// A class: an ``Outcome`` carries one reference, and only when some entry observes.
+package final class Observation: Sendable {
     let stack: Stack
     let request: PreparedRequest
     let allowed: Bool

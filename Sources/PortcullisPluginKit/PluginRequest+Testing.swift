@@ -12,7 +12,7 @@ extension PluginRequest {
         _ body: (PluginRequest) throws -> Result
     ) rethrows -> Result {
         try RequestLayout.with(
-            method: method, path: path, host: host, headers: headers, name: \.name, value: \.value,
+            method: method, path: path, host: host, headers: headers.map { HTTPHeader($0.name, $0.value) },
             peer: peer, client: client, credential: credential, stack: stack
         ) { raw in
             var laidOut = IdentityLayout()

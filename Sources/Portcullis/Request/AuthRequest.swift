@@ -28,13 +28,3 @@ public struct AuthRequest: Sendable {
         headers.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 }
-
-public struct HTTPHeader: Sendable, Hashable {
-    public var name: String
-    public var value: String
-
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}

@@ -22,7 +22,7 @@ struct PreparedRequest: Sendable {
     func withCRequest<R>(stack: String, _ body: (UnsafeMutablePointer<pc_request>) -> R) -> R {
         RequestLayout.with(
             method: request.method, path: request.path, host: request.host,
-            headers: request.headers, name: \.name, value: \.value, peer: request.peer, client: client,
+            headers: request.headers, peer: request.peer, client: client,
             credential: credential, stack: stack, body)
     }
 }

@@ -7,17 +7,16 @@ package import PortcullisNetwork
 /// string still points at a valid byte. The 1.1 identity fields start empty (``IdentityLayout``
 /// fills them).
 package enum RequestLayout {
-    /// Lays the request out, valid during `body`. Generic over the header storage so the host's
-    /// per-request call copies no header into an intermediate array.
-    package static func with<Headers: Collection, Result>(
-        method: String, path: String, host: String,
-        headers: Headers, name: (Headers.Element) -> String, value: (Headers.Element) -> String,
+    /// Lays the request out, valid during `body`. Concrete types throughout: it runs for every
+    /// stack evaluation, from another module, where a generic would run unspecialized.
+    package static func with<Result>(
+        method: String, path: String, host: String, headers: [HTTPHeader],
         peer: IPAddress?, client: IPAddress?, credential: Credential, stack: String,
         _ body: (UnsafeMutablePointer<pc_request>) throws -> Result
     ) rethrows -> Result {
         var arena = CArena()
         let fields = (arena.add(method), arena.add(path), arena.add(host), arena.add(stack))
-        let headerHandles = headers.map { (arena.add(name($0)), arena.add(value($0))) }
+        let headerHandles = headers.map { (arena.add($0.name), arena.add($0.value)) }
         let secrets = (arena.add(credential.scheme), arena.add(credential.user), arena.add(credential.password), arena.add(credential.token))
 
         return try arena.bytes.withUnsafeBufferPointer { buffer in

@@ -14,11 +14,10 @@ func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thro
         done.signal()
     }
     done.wait()
-    guard let value = result.value else { fatalError("waitFor: the task ended without a result") }
-    return try value.get()
+    return try result.value.get()
 }
 
 /// Carries the task's result to the parked thread (written before the semaphore is signalled).
 private final class ResultBox<T>: @unchecked Sendable {
-    var value: Result<T, any Error>?
+    var value: Result<T, any Error> = .failure(CancellationError())
 }

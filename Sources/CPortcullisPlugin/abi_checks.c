@@ -10,3 +10,4 @@ _Static_assert(sizeof(void *) != 8 || PC_DESCRIPTOR_SIZE_1_0 == 136, "the 1.0 de
 _Static_assert(sizeof(void *) != 8 || PC_REQUEST_SIZE_1_0 == 272, "the 1.0 request layout must not change");
 /* pc_option is an array element: its size is its stride, so it only grows through its reserved fields. */
 _Static_assert(sizeof(void *) != 8 || sizeof(pc_option) == 72, "the pc_option layout must not change");
+_Static_assert(sizeof(void *) != 8 || sizeof(pc_host) == 72, "pc_host keeps its 1.0 size: 1.2 services fill reserved slots");

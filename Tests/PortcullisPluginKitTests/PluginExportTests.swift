@@ -51,7 +51,7 @@ final class PluginExportTests: XCTestCase {
     }
 
     func testDescriptorIsABI11WithObserveAndGeneration() throws {
-        XCTAssertEqual(descriptor.abi_minor, 1)
+        XCTAssertEqual(descriptor.abi_minor, 2)
         XCTAssertEqual(Int(descriptor.descriptor_size), MemoryLayout<pc_plugin_descriptor>.size)
         XCTAssertNotNil(descriptor.observe)
         let instance = try instance()

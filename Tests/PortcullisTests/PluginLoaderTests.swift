@@ -12,7 +12,7 @@ final class PluginLoaderTests: XCTestCase {
         XCTAssertEqual(library.name, "debug")
         XCTAssertEqual(library.version, "1.1.0")
         XCTAssertEqual(library.abiMajor, 1)
-        XCTAssertEqual(library.abiMinor, 1)
+        XCTAssertEqual(library.abiMinor, 2)
         XCTAssertFalse(library.isBlocking)
         XCTAssertTrue(library.path.hasSuffix("/libportcullis-debug.so"))
     }

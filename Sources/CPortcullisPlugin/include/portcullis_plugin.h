@@ -48,7 +48,7 @@ extern "C" {
 #endif
 
 #define PORTCULLIS_ABI_MAJOR 1u
-#define PORTCULLIS_ABI_MINOR 1u
+#define PORTCULLIS_ABI_MINOR 2u
 
 /* The one symbol every plugin exports: `const pc_plugin_descriptor *portcullis_plugin_v1(void)`. */
 #define PORTCULLIS_PLUGIN_ENTRY "portcullis_plugin_v1"
@@ -204,7 +204,32 @@ typedef struct pc_host {
     void *context;
     /* Writes one line to the host's log, tagged with the instance. Thread-safe. */
     void (*log)(void *context, uint32_t level, pc_str message);
-    void *reserved[6];
+
+    /* ABI 1.2: host services in what were reserved slots. Each may be NULL (an older host, or a
+     * host without the service): test before calling. All are thread-safe and never block on I/O;
+     * call them from check() and observe() alike. */
+
+    /* Adds `amount` to the counter metric `name` with these labels, in the host's /metrics. The
+     * host prefixes nothing and accepts only names starting with `portcullis_<plugin name>_`;
+     * label values must come from configuration (rule names), never from requests (paths, users),
+     * so the number of series stays bounded. */
+    void (*count)(void *context, pc_str name, const pc_pair *labels, size_t label_count, uint64_t amount);
+
+    /* The shared store (`[store]` in the host's configuration): counters that raise flags, shared
+     * by every daemon using the same backend. Keys are the plugin's own; the host namespaces them
+     * by plugin name. */
+
+    /* Counts one event for `key`; the count expires `window_ms` after the last event. When the count
+     * reaches `limit` (0 = never), flags `key` for `flag_ms` on every daemon sharing the store.
+     * Returns the count after this event as this process knows it: exact for this process, and it
+     * includes what the backend has reported from others. */
+    uint64_t (*store_hit)(void *context, pc_str key, uint64_t window_ms, uint64_t limit, uint64_t flag_ms);
+    /* Milliseconds until `key`'s flag expires; 0 when it is not flagged. Reads local memory only. */
+    uint64_t (*store_flagged)(void *context, pc_str key);
+    /* Forgets `key`'s count (not its flag): an allow after failures. */
+    void (*store_clear)(void *context, pc_str key);
+
+    void *reserved[2];
 } pc_host;
 
 /* ABI 1.1: one argument create() accepts, as the plugin describes it to operators

@@ -137,12 +137,22 @@ public final class ForwardAuthServer: Sendable {
         }
     }
 
-    /// Serves until SIGTERM or SIGINT; writes `pidFile` while running.
+    /// One line for systemd's `STATUS=`: what is in service.
+    var status: String {
+        let stacks = runtime.gatekeepers.current.stackNames.count
+        return "serving \(stacks) stack\(stacks == 1 ? "" : "s") on \(listen)"
+    }
+
+    /// Serves until SIGTERM or SIGINT; writes `pidFile` while running. Under systemd
+    /// (`Type=notify`) says `READY=1` once the listener is bound, every plugin having been loaded
+    /// by `init`.
     public func run(pidFile: String?) async throws {
         // Before any listener exists: the connection cap is read from the raised limit.
         let descriptors = DescriptorLimit.raiseToHardLimit()
         let connections = connectionTable()
+        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
         let app = try application(connections: connections, onServerRunning: { [logger, listen, settings] _ in
+            systemd.ready(status: self.status)
             logger.info("serving", metadata: [
                 "listen": "\(listen)", "metrics_listen": "\(settings.metricsListen ?? "off")", "pid": "\(getpid())",
                 "max_connections": "\(connections.limit)", "descriptors": "\(descriptors)",
@@ -154,9 +164,11 @@ public final class ForwardAuthServer: Sendable {
         }
         // The runtime stops its pool after the listeners have drained (services stop in reverse order).
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self)),
+            .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self, systemd: systemd)),
         ]
         if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
+        // Last, so it hears of a shutdown first and says STOPPING=1.
+        services.append(.init(service: SystemdService(notifier: systemd, environment: ProcessInfo.processInfo.environment)))
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
@@ -170,13 +182,18 @@ public final class ForwardAuthServer: Sendable {
 }
 
 /// Reloads the configuration on each SIGHUP until graceful shutdown.
+/// Reloads the configuration on each SIGHUP until graceful shutdown, telling systemd
+/// (`RELOADING=1`, then `READY=1`; the old configuration serves if the new one is refused).
 struct ReloadOnHangup: Service {
     let server: ForwardAuthServer
+    let systemd: SystemdNotifier
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
+            systemd.reloading()
             await server.reload()
+            systemd.ready(status: server.status)
         }
     }
 }

@@ -13,6 +13,7 @@ final class MiddlewareMethodTests: XCTestCase {
     typealias S = TestSupport
 
     func testPluginsSeeTheRequestsOwnMethod() async throws {
+        let log = CapturedLog()
         let gatekeeper = try S.gatekeeper("""
             [[stack.default]]
             plugin = "debug"
@@ -21,7 +22,7 @@ final class MiddlewareMethodTests: XCTestCase {
             result = "allow"
             principal = "carol"
             echo = true
-            """)
+            """, logger: log.logger)
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: PortcullisMiddleware(runtime: DecisionRuntime(gatekeeper: gatekeeper)))
         let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete, .options, HTTPRequest.Method("PROPFIND")!]
@@ -36,11 +37,14 @@ final class MiddlewareMethodTests: XCTestCase {
                 }
             }
         }
+        XCTAssertEqual(log.entries.filter { $0.message == "decision" }.map { $0.metadata["method"]?.description }, methods.map(\.rawValue))
     }
 
     /// The real csrf plugin behind the middleware: a cross-site POST is refused before the route
-    /// runs; the application's own POST and a cross-site GET reach it.
+    /// runs, and the decision log says which header failed; the application's own POST and a
+    /// cross-site GET reach the route.
     func testCsrfRefusesACrossSitePostBeforeTheRouteRuns() async throws {
+        let log = CapturedLog()
         let gatekeeper = try S.gatekeeper("""
             [[stack.default]]
             plugin = "csrf"
@@ -54,7 +58,7 @@ final class MiddlewareMethodTests: XCTestCase {
             control = "required"
             result = "allow"
             principal = "$user"
-            """)
+            """, logger: log.logger)
         let ran = RouteRuns()
         let router = Router(context: PortcullisRequestContext.self)
         router.add(middleware: PortcullisMiddleware(runtime: DecisionRuntime(gatekeeper: gatekeeper)))
@@ -72,6 +76,12 @@ final class MiddlewareMethodTests: XCTestCase {
                 XCTAssertTrue(String(buffer: response.body).contains(#""detail":"Cross-site request refused.","reason":"csrf_failed""#))
             }
             XCTAssertEqual(ran.count.withLock { $0 }, 0)
+            let decision = try XCTUnwrap(log.entries.last { $0.message == "decision" })
+            XCTAssertEqual(decision.metadata["reason"], "csrf_failed")
+            XCTAssertEqual(decision.metadata["method"], "POST")
+            XCTAssertEqual(
+                decision.metadata["detail"],
+                "POST with Basic credentials: Sec-Fetch-Site cross-site, Origin https://evil.example.net not in origins")
             try await client.execute(uri: "/transfer", method: .get, headers: forged) { response in
                 XCTAssertEqual(String(buffer: response.body), "form")
             }

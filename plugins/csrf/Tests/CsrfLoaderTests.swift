@@ -1,6 +1,7 @@
 import Foundation
 import Portcullis
 import PortcullisTestSupport
+import Synchronization
 import XCTest
 
 /// The real `libportcullis-csrf.so` through the real host (configuration reader, loader,
@@ -356,6 +357,25 @@ final class CsrfLoaderTests: XCTestCase {
         XCTAssertEqual(own.decision, .allow)
         XCTAssertEqual(own.principal, "alice")
         XCTAssertEqual(own.decidedBy, 1)
+    }
+
+    /// `check` runs on many threads at once on one instance.
+    func testConcurrentChecksAgree() throws {
+        let gatekeeper = try gatekeeper(#"exempt_paths = ["/hooks/github"]"#)
+        let (attacker, intranet, cookie) = (Self.attacker, Self.intranet, Self.cookie)
+        let cases: [(path: String, site: String, origin: String, expected: Outcome.Decision)] = [
+            ("/transfer", "cross-site", attacker, .deny), ("/transfer", "same-origin", intranet, .allow),
+            ("/transfer", "cross-site", intranet, .allow), ("/hooks/github", "cross-site", attacker, .allow),
+            ("/hooks/github/", "cross-site", attacker, .deny),
+        ]
+        let wrong = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4000) { index in
+            let request = cases[index % cases.count]
+            let headers = [("Sec-Fetch-Site", request.site), ("Origin", request.origin), cookie]
+            let outcome = gatekeeper.evaluate(AuthRequest(method: "POST", path: request.path, headers: headers, peer: nil))
+            if outcome.decision != request.expected { wrong.withLock { $0 += 1 } }
+        }
+        XCTAssertEqual(wrong.withLock { $0 }, 0)
     }
 
     /// The client is told that the request was refused as cross-site, and nothing of the rules.

@@ -138,6 +138,7 @@ addSwiftPlugin(
     "crypt", dependencies: ["CLibxcrypt", crypto], tool: (product: "portcullis-hash", target: "PortcullisHashTool"),
     bench: ["CLibxcrypt", crypto], tests: ["CLibxcrypt"]
 )
+addSwiftPlugin("csrf", tests: [logging])
 addSwiftPlugin(
     "hmac", dependencies: [crypto], tool: (product: "portcullis-token", target: "PortcullisTokenTool"),
     bench: [crypto], tests: [crypto, logging]

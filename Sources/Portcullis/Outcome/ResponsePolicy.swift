@@ -65,7 +65,7 @@ public struct ResponsePolicy: Sendable {
         case .accountExpired: "The account has expired."
         case .lockedOut: "Too many failed attempts; try again later."
         case .ipNotAllowed: "Access from this network is not allowed."
-        case .csrfFailed: "The request failed CSRF validation."
+        case .csrfFailed: "Cross-site request refused."
         case .insufficientPermissions: "You do not have permission to access this resource."
         case .pluginError: "Authentication failed because of an internal error."
         case .backendUnavailable: "The authentication service is temporarily unavailable."

@@ -98,15 +98,37 @@ public final class PostgresCluster: @unchecked Sendable {
     @discardableResult
     private func tool(_ name: String, _ arguments: [String]) throws -> String {
         let program = binDirectory + "/" + name
-        let result = if let runAs {
-            try TestSupport.run("/usr/sbin/runuser", ["-u", runAs, "--", program] + arguments)
-        } else {
-            try TestSupport.run(program, arguments)
+        let (executable, argv) = runAs.map { ("/usr/sbin/runuser", ["-u", $0, "--", program] + arguments) } ?? (program, arguments)
+        let (status, output) = try Self.spawn(executable, argv, outputPath: logPath + ".\(name).out")
+        guard status == 0 else {
+            throw TestFailure("PostgreSQL: \(name) \(arguments.joined(separator: " ")) exited \(status):\n\(output)\nserver log:\n\(serverLog)")
         }
-        guard result.status == 0 else {
-            throw TestFailure("PostgreSQL: \(name) \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)\nserver log:\n\(serverLog)")
+        return output
+    }
+
+    /// posix_spawn and waitpid, output to a file. Not `TestSupport.run`: Foundation's Process
+    /// never saw `runuser` exit after `pg_ctl start` had left the server running (the test hung
+    /// with a zombie child), and the server, which lives on, must not hold a pipe of ours.
+    private static func spawn(_ executable: String, _ arguments: [String], outputPath: String) throws -> (Int32, String) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw TestFailure("waitpid \(executable): \(String(cString: strerror(errno)))") }
         }
-        return result.stdout
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS, which Swift does not import (they are macros).
+        let exited = status & 0x7F == 0
+        return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output)
     }
 
     /// The newest /usr/lib/postgresql/N/bin that has initdb.

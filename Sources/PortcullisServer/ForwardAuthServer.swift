@@ -169,6 +169,12 @@ public final class ForwardAuthServer: Sendable {
             .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self)),
         ]
         if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
+        if let path = settings.adminSocket {
+            // Refused before anything listens: a socket another user could replace is no admin channel.
+            try AdminSocket.checkDirectory(of: path)
+            let admin = LockoutAdmin(store: runtime.gatekeepers.current.store, logger: logger)
+            services.append(.init(service: AdminSocket(path: path, admin: admin, logger: logger)))
+        }
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }

@@ -93,7 +93,7 @@ let package = Package(
             name: "PortcullisCLI",
             dependencies: [
                 "Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisServer", "PortcullisRuntime",
-                argumentParser, nioCore, nioPosix,
+                "PortcullisPostgresStore", argumentParser, nioCore, nioPosix,
             ]
         ),
 

@@ -1,6 +1,9 @@
+import Logging
 import Portcullis
+import PortcullisPostgresStore
 
-/// The `[store]` backends this program can make: the one place a build adds one (the PostgreSQL
-/// store replaces this with a factory that makes it for `backend = "postgres"` and defers to
-/// ``StoreBackends/standard`` otherwise). The host itself links no database client.
-let storeBackendFactory: StoreBackendFactory = StoreBackends.standard
+/// The `[store]` backends this program can make: `postgres` (PostgresStoreBackend) and what
+/// ``StoreBackends/standard`` knows. Only this program links the PostgreSQL client; the host and
+/// the plugins never do. The daemon's `portcullis_store_up` gauge is the shared store's (see
+/// ForwardAuthServer); the backend logs its own reachability once per change.
+let storeBackendFactory: StoreBackendFactory = PostgresStoreBackend.factory(logger: Logger(label: "portcullis"))

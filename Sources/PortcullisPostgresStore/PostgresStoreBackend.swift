@@ -2,6 +2,7 @@ package import CoreMetrics
 package import Logging
 package import Portcullis
 import PostgresNIO
+import Synchronization
 
 /// The shared store on PostgreSQL, for a fleet of daemons: every statement is atomic on its own
 /// (`INSERT … ON CONFLICT … DO UPDATE … RETURNING`), flag changes are announced with
@@ -15,6 +16,7 @@ package final class PostgresStoreBackend: StoreBackend {
     private let client: PostgresClient
     private let health: StoreHealth
     private let logger: Logger
+    private let running = Atomic<Bool>(false)
     /// For postgres-nio's own background logging, which reports every failed connection attempt:
     /// the health logs one line per change instead.
     private let quietLogger = Logger(label: "portcullis.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -116,6 +118,8 @@ package final class PostgresStoreBackend: StoreBackend {
     /// Runs the connection pool, the LISTEN connection (which also creates the schema) and the
     /// pruning of expired rows, until cancelled.
     package func run() async throws {
+        // postgres-nio traps on a second run of one client; a second caller gets an error instead.
+        guard !running.exchange(true, ordering: .relaxed) else { throw PostgresStoreUnexpected("run() was called twice") }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.client.run() }
             group.addTask { await self.listen() }

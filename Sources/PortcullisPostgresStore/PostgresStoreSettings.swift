@@ -76,6 +76,7 @@ package struct PostgresStoreSettings: Sendable, CustomStringConvertible {
         // A connection attempt may not outlast a call; the pool keeps retrying in the background.
         configuration.options.connectTimeout = timeout
         configuration.options.maximumConnections = 8
+        configuration.options.additionalStartupParameters = [("application_name", "portcullis")]
         return configuration
     }
 
@@ -86,6 +87,8 @@ package struct PostgresStoreSettings: Sendable, CustomStringConvertible {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database, tls: tls)
         configuration.options.connectTimeout = .nanoseconds(timeout.nanosecondsClamped)
+        // Named so an operator (and the fleet tests) can tell each daemon's listener in pg_stat_activity.
+        configuration.options.additionalStartupParameters = [("application_name", "portcullis-listen")]
         return configuration
     }
 }

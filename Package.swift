@@ -166,7 +166,7 @@ addSwiftPlugin(
 )
 addSwiftPlugin("iplist", bench: [], tests: [logging])
 addSwiftPlugin("pam", dependencies: ["CLibpam"], bench: ["CPortcullisPlugin", "CLibpam"])
-addSwiftPlugin("faillock", bench: ["Portcullis", "PortcullisProtocol", logging], tests: [logging, "PortcullisProtocol", "PortcullisRuntime"])
+addSwiftPlugin("faillock", bench: ["Portcullis", "PortcullisProtocol", "PortcullisPostgresStore", logging], tests: [logging, "PortcullisProtocol", "PortcullisRuntime"])
 
 /// Declares the Swift plugin of plugins/NAME (for "crypt"):
 /// - `CryptPlugin` (plugins/crypt/Sources/CryptPlugin): the plugin on the SDK, plus `dependencies`;

@@ -7,9 +7,11 @@
 //
 // Output rows: figure <TAB> value <TAB> unit <TAB> comparison-figure <TAB> comparison-value <TAB> ratio
 
+import Foundation
 import Glibc
 import Logging
 import Portcullis
+import PortcullisPostgresStore
 import PortcullisProtocol
 
 func nanoseconds(_ iterations: Int, rounds: Int = 9, _ body: () -> Void) -> Double {
@@ -65,3 +67,31 @@ precondition(guarded.evaluate(request).principal == "alice")
 let busy = nanoseconds(200_000) { _ = guarded.evaluate(request) }
 row("evaluate_faillock_debug_10000_locks_ns", busy, "ns", "evaluate_debug_ns", baseline)
 row("faillock_added_10000_locks_ns", busy - baseline, "ns", "target_ns", 300)
+
+// The PostgreSQL store (`[store] backend = "postgres"`): the same check reads the same local
+// mirror, the database only behind it, so the figure should match the memory store's. bench/run
+// runs this suite under scripts/with-postgres, which starts a throwaway cluster and sets
+// PORTCULLIS_POSTGRES_URL.
+guard let url = ProcessInfo.processInfo.environment["PORTCULLIS_POSTGRES_URL"] else {
+    FileHandle.standardError.write(Data("bench-faillock: PORTCULLIS_POSTGRES_URL is not set: run `bench/run faillock` (scripts/with-postgres) for the PostgreSQL rows\n".utf8))
+    exit(2)
+}
+var quiet = Logger(label: "bench")
+quiet.logLevel = .critical
+var storeConfiguration = StoreConfiguration()
+storeConfiguration.backend = .postgres
+storeConfiguration.url = url
+let postgresSettings = try PostgresStoreSettings(url: url)
+let backend = PostgresStoreBackend(settings: postgresSettings, logger: quiet)
+let store = SharedStore(configuration: storeConfiguration, backend: backend, logger: quiet)
+let sync = Task { await store.run() }
+for _ in 0..<100 where !backend.isUp { try await Task.sleep(for: .milliseconds(100)) }
+precondition(backend.isUp, "bench-faillock: PostgreSQL at \(postgresSettings) did not answer")
+let onPostgres = try Gatekeeper(configuration: Configuration(parsing: faillock + debug, file: "bench.toml"), logger: quiet, store: store)
+precondition(onPostgres.evaluate(request).principal == "alice")
+let postgresBaseline = nanoseconds(200_000) { _ = base.evaluate(request) }
+let postgresEmpty = nanoseconds(200_000) { _ = onPostgres.evaluate(request) }
+row("evaluate_faillock_debug_postgres_ns", postgresEmpty, "ns", "evaluate_debug_ns", postgresBaseline)
+row("faillock_added_postgres_ns", postgresEmpty - postgresBaseline, "ns", "target_ns", 300)
+sync.cancel()
+await sync.value

@@ -50,30 +50,45 @@ extension PluginHost {
     /// this process knows it; at `limit` (0 = never) the host flags `key` for `flagFor` on every
     /// daemon sharing the store. Never blocks. 0 without a store.
     public func storeHit(_ key: String, window: Duration, limit: Int, flagFor: Duration) -> Int {
-        guard let raw, let hit = raw.pointee.store_hit else { return 0 }
-        return Self.withKey(key) {
-            Int(clamping: hit(raw.pointee.context, $0, UInt64(max(0, window.milliseconds)), UInt64(max(0, limit)),
-                              UInt64(max(0, flagFor.milliseconds))))
-        }
+        Self.withKey(key) { storeHit(utf8: $0, window: window, limit: limit, flagFor: flagFor) }
     }
 
     /// The time left on `key`'s flag; `.zero` when it is not flagged (or there is no store).
     /// Reads the host's memory only.
     public func storeFlagged(_ key: String) -> Duration {
-        guard let raw, let flagged = raw.pointee.store_flagged else { return .zero }
-        return .milliseconds(Int64(clamping: Self.withKey(key) { flagged(raw.pointee.context, $0) }))
+        Self.withKey(key) { storeFlagged(utf8: $0) }
     }
 
     /// Forgets `key`'s count (not its flag).
     public func storeClear(_ key: String) {
-        guard let raw, let clear = raw.pointee.store_clear else { return }
-        Self.withKey(key) { clear(raw.pointee.context, $0) }
+        Self.withKey(key) { storeClear(utf8: $0) }
     }
 
-    private static func withKey<T>(_ key: String, _ body: (pc_str) -> T) -> T {
+    /// ``storeHit(_:window:limit:flagFor:)`` with the key as UTF-8 bytes (no String on a hot path).
+    public func storeHit(utf8 key: UnsafeRawBufferPointer, window: Duration, limit: Int, flagFor: Duration) -> Int {
+        guard let raw, let hit = raw.pointee.store_hit else { return 0 }
+        return Int(clamping: hit(raw.pointee.context, Self.view(key), UInt64(max(0, window.milliseconds)), UInt64(max(0, limit)),
+                                 UInt64(max(0, flagFor.milliseconds))))
+    }
+
+    /// ``storeFlagged(_:)`` with the key as UTF-8 bytes.
+    public func storeFlagged(utf8 key: UnsafeRawBufferPointer) -> Duration {
+        guard let raw, let flagged = raw.pointee.store_flagged else { return .zero }
+        return .milliseconds(Int64(clamping: flagged(raw.pointee.context, Self.view(key))))
+    }
+
+    /// ``storeClear(_:)`` with the key as UTF-8 bytes.
+    public func storeClear(utf8 key: UnsafeRawBufferPointer) {
+        guard let raw, let clear = raw.pointee.store_clear else { return }
+        clear(raw.pointee.context, Self.view(key))
+    }
+
+    private static func view(_ bytes: UnsafeRawBufferPointer) -> pc_str {
+        pc_str(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count)
+    }
+
+    private static func withKey<T>(_ key: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         var key = key
-        return key.withUTF8 { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { body(pc_str(data: $0.baseAddress, length: $0.count)) }
-        }
+        return key.withUTF8 { body(UnsafeRawBufferPointer($0)) }
     }
 }

@@ -148,6 +148,32 @@ final class SharedStoreTests: XCTestCase {
         XCTAssertEqual(log.lines.filter { $0.contains("shared store reachable again") }.count, 1)
     }
 
+    /// `[store]` errors name file, line and key; `postgres` needs a program that has the backend.
+    func testStoreConfiguration() throws {
+        let stack = "\n[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
+        func error(_ store: String) -> String {
+            do {
+                _ = try Gatekeeper(configuration: Configuration(parsing: store + stack, file: "p.toml"))
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        XCTAssertEqual(error("[store]\nbackend = \"redis\""), "p.toml:2: store.backend: must be \"memory\" or \"postgres\"")
+        XCTAssertEqual(error("[store]\nurl = \"postgresql://db/x\""), "p.toml:2: store.url: is only for backend = \"postgres\"")
+        XCTAssertEqual(error("[store]\nbackend = \"postgres\""), "p.toml:2: store.url: backend = \"postgres\" needs url = \"postgresql://…\"")
+        XCTAssertEqual(error("[store]\ntimeout = 0"), "p.toml:2: store.timeout: must be a number of seconds from 0.01 to 60")
+        XCTAssertEqual(error("[store]\ncolour = 1"), "p.toml:2: store.colour: unknown setting (expected one of: backend, url, timeout, retry_interval, max_keys)")
+        let postgres = error("[store]\nbackend = \"postgres\"\nurl = \"postgresql://portcullis:secret@db/x\"")
+        XCTAssertTrue(postgres.contains("store.backend: backend \"postgres\" is not available"), postgres)
+        XCTAssertFalse(postgres.contains("secret"), "the URL's password is never shown")
+        var configuration = try Configuration(parsing: "[store]\nmax_keys = 5000\ntimeout = 0.25" + stack, file: "p.toml").store
+        XCTAssertEqual(configuration.maxKeys, 5000)
+        XCTAssertEqual(configuration.timeout, .milliseconds(250))
+        configuration = try Configuration(parsing: stack, file: "p.toml").store
+        XCTAssertEqual(configuration, StoreConfiguration(), "default: memory")
+    }
+
     func waitUntil(timeout: Duration = .seconds(10), _ what: String = "", file: StaticString = #filePath, line: UInt = #line,
                    _ condition: @Sendable () async throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout

@@ -9,6 +9,11 @@ struct StoreAccess: Sendable {
     func key(_ key: pc_str) -> StoreKey {
         StoreKey(namespace: namespace, key: CArena.string(key))
     }
+
+    /// The key's bytes, valid during the call.
+    static func bytes(_ key: pc_str) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: key.data, count: key.data == nil ? 0 : key.length)
+    }
 }
 
 /// What `pc_host.context` points at for one instance: its log and its part of the shared store.
@@ -36,11 +41,11 @@ final class HostServices: Sendable {
         }
         host.pointee.store_flagged = { context, key in
             guard let access = HostServices.from(context)?.store else { return 0 }
-            return UInt64(clamping: access.store.flagged(access.key(key)))
+            return UInt64(clamping: access.store.flagged(namespace: access.namespace, utf8: StoreAccess.bytes(key)))
         }
         host.pointee.store_clear = { context, key in
             guard let access = HostServices.from(context)?.store else { return }
-            access.store.clear(access.key(key))
+            access.store.clear(namespace: access.namespace, utf8: StoreAccess.bytes(key))
         }
     }
 }

@@ -71,8 +71,25 @@ package final class SharedStore: Sendable {
     }
 
     package func clear(_ key: StoreKey) {
-        mirror.withLock { $0.clear(key) }
-        wake.yield()
+        if mirror.withLock({ $0.clear(key) }) { wake.yield() }
+    }
+
+    /// ``flagged(_:)`` for a key given as bytes (the ABI's): when nothing is flagged, as almost
+    /// always, it answers without making the key or reading the clock.
+    package func flagged(namespace: String, utf8 key: UnsafeRawBufferPointer) -> Int64 {
+        mirror.withLock { mirror in
+            guard mirror.hasFlags else { return 0 }
+            return mirror.flagged(StoreKey(namespace: namespace, key: String(decoding: key, as: UTF8.self)), now: now())
+        }
+    }
+
+    /// ``clear(_:)`` for a key given as bytes: nothing to do (an allow with no failures before it,
+    /// the usual case) costs one lock and no key.
+    package func clear(namespace: String, utf8 key: UnsafeRawBufferPointer) {
+        let cleared = mirror.withLock { mirror in
+            mirror.hasCounters && mirror.clear(StoreKey(namespace: namespace, key: String(decoding: key, as: UTF8.self)))
+        }
+        if cleared { wake.yield() }
     }
 
     // MARK: - Operators (the admin socket)

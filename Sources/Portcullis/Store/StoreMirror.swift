@@ -97,11 +97,16 @@ struct StoreMirror {
         return left
     }
 
-    /// Forgets `key`'s count here and, once sent, in the backend. Its flag stays.
-    mutating func clear(_ key: StoreKey) {
-        guard counters.removeValue(forKey: key) != nil else { return }
+    var hasFlags: Bool { !flags.isEmpty || !saturatedUntil.isEmpty }
+    var hasCounters: Bool { !counters.isEmpty }
+
+    /// Forgets `key`'s count here and, once sent, in the backend. Its flag stays. Whether there was one.
+    @discardableResult
+    mutating func clear(_ key: StoreKey) -> Bool {
+        guard counters.removeValue(forKey: key) != nil else { return false }
         dirty.remove(key)
         clearsToSend.insert(key)
+        return true
     }
 
     // MARK: - Operators

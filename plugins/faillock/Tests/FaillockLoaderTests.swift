@@ -190,6 +190,46 @@ final class FaillockLoaderTests: XCTestCase {
         XCTAssertEqual(addressCount, 8)
     }
 
+    /// Which denies count where, with the debug plugin answering the deny: a Bearer token has no
+    /// user-id (the address only), a malformed Basic header counts on the address, and a
+    /// malformed Bearer header does not count.
+    func testWhatCountsForEachCredential() async throws {
+        func gatekeeper(reason: String) throws -> Gatekeeper {
+            let configuration = try Configuration(parsing: """
+                [[stack.default]]
+                plugin = "faillock"
+                control = "requisite"
+                [[stack.default]]
+                plugin = "debug"
+                control = "required"
+                result = "deny"
+                reason = "\(reason)"
+                """, file: "portcullis.toml")
+            let store = SharedStore(configuration: StoreConfiguration(), backend: MemoryStoreBackend(), logger: log.logger)
+            return try Gatekeeper(configuration: configuration, logger: log.logger, store: store)
+        }
+        func counts(_ gatekeeper: Gatekeeper, _ authorization: String) async -> [String: Int64] {
+            _ = gatekeeper.evaluate(AuthRequest(headers: [("Authorization", authorization)], peer: IPAddress("192.0.2.10")))
+            let entries = await gatekeeper.store.entries(namespace: "faillock").entries
+            return Dictionary(uniqueKeysWithValues: entries.map { ($0.key.key, $0.count) })
+        }
+        let invalid = try gatekeeper(reason: "invalid_credentials")
+        let afterBearer = await counts(invalid, "Bearer abc.def")
+        XCTAssertEqual(afterBearer, ["a/192.0.2.10": 1])
+        let afterBasic = await counts(invalid, .basic("alice", "x"))
+        XCTAssertEqual(afterBasic, ["a/192.0.2.10": 2, "u/192.0.2.10/alice": 1])
+
+        let malformed = try gatekeeper(reason: "malformed_credentials")
+        let afterBadBasic = await counts(malformed, "Basic !!not-base64")
+        XCTAssertEqual(afterBadBasic, ["a/192.0.2.10": 1], "a Basic header that does not parse counts, on the address")
+        let afterBadBearer = await counts(malformed, "Bearer a b c")
+        XCTAssertEqual(afterBadBearer, ["a/192.0.2.10": 1], "a malformed Bearer header does not count")
+
+        let other = try gatekeeper(reason: "ip_not_allowed")
+        let afterOther = await counts(other, .basic("alice", "x"))
+        XCTAssertEqual(afterOther, [:], "only wrong credentials count")
+    }
+
     /// A new gatekeeper on the same store (what a reload builds) keeps the counts and locks.
     func testAReloadKeepsCounts() throws {
         let first = try gatekeeper()

@@ -39,24 +39,33 @@ public struct FaillockPlugin: ObservingPlugin {
 
     /// Locked → `locked_out` with the time left; else an allow without a principal. Never reads
     /// the password: a locked user-id with the right password gets the same answer as a wrong one.
+    /// On every request: the keys are written into a stack buffer and looked up in the host's
+    /// memory, no String made (bench/faillock).
     public func check(_ request: PluginRequest) -> PluginOutcome {
-        let keys = FailureKeys(request)
-        var left = host.storeFlagged(keys.address)
-        if let user = keys.user { left = max(left, host.storeFlagged(user)) }
-        guard left <= .zero else { return .lockedOut(retryAfter: left, detail: "too many failed attempts (\(keys.description))") }
-        return .allow(Identity(principal: ""))
+        let client = request.client
+        var left = LockoutKey.withAddressKey(client) { host.storeFlagged(utf8: $0) }
+        if case .basic(let user, _) = request.credential {
+            left = max(left, LockoutKey.withUserKey(user.bytes, client: client) { host.storeFlagged(utf8: $0) })
+        }
+        guard left <= .zero else { return .lockedOut(retryAfter: left, detail: "too many failed attempts (\(FailureKeys(request).description))") }
+        return Self.open
     }
+
+    private static let open = PluginOutcome.allow(Identity(principal: ""))
 
     /// Counts the failures that say a credential was guessed wrong; an allow clears the
     /// user-id's count from that address (never the address's: a sprayer's one good guess must
     /// not reset the budget for the rest).
     public func observe(_ request: PluginRequest, decision: PluginDecision) {
-        let keys = FailureKeys(request)
         if decision.allowed {
-            if let user = keys.user { host.storeClear(user) }
+            if case .basic(let user, _) = request.credential {
+                LockoutKey.withUserKey(user.bytes, client: request.client) { host.storeClear(utf8: $0) }
+            }
             return
         }
-        guard let reason = decision.reason, keys.counts(reason) else { return }
+        guard let reason = decision.reason else { return }
+        let keys = FailureKeys(request)
+        guard keys.counts(reason) else { return }
         if let user = keys.user { count(user, limit: limits.perUser, keys: keys) }
         count(keys.address, limit: limits.perAddress, keys: keys)
     }

@@ -21,14 +21,21 @@ public final class ForwardAuthServer: Sendable {
     let logger: Logger
 
     /// Loads the configuration fully (every plugin, every instance) or throws its error.
-    public init(configPath: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
-        let gatekeeper = try Gatekeeper(contentsOf: configPath, logger: logger)
+    public convenience init(configPath: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        try self.init(configPath: configPath, logger: logger, makeStoreBackend: StoreBackends.standard)
+    }
+
+    /// `makeStoreBackend` makes the `[store]` backend once, at start: the store (and every count in
+    /// it) outlives reloads.
+    package init(configPath: String, logger: Logger, makeStoreBackend: StoreBackendFactory) throws(ConfigError) {
+        let gatekeeper = try Gatekeeper(contentsOf: configPath, logger: logger, makeStoreBackend: makeStoreBackend)
         let metrics = ServerMetrics()
         self.configPath = configPath
         self.metrics = metrics
         self.logger = logger
         settings = gatekeeper.configuration.server
         listen = gatekeeper.configuration.listen
+        gatekeeper.store.observeBackendState { up in metrics.setStoreUp(up) }
         runtime = DecisionRuntime(
             gatekeepers: ReloadableGatekeeper(gatekeeper),
             pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
@@ -108,9 +115,11 @@ public final class ForwardAuthServer: Sendable {
         let logger = self.logger
         // Loading reads files and dlopens plugins: keep it off the event loops (which may also be
         // Swift concurrency's executor, see `portcullis serve`).
+        // The running store goes on: counts survive the reload ([store] changes need a restart).
+        let store = runtime.gatekeepers.current.store
         let load: @Sendable () -> Result<Gatekeeper, ConfigError> = {
             do throws(ConfigError) {
-                return .success(try Gatekeeper(contentsOf: path, logger: logger))
+                return .success(try Gatekeeper(configuration: Configuration(contentsOf: path), logger: logger, store: store))
             } catch {
                 return .failure(error)
             }
@@ -126,6 +135,9 @@ public final class ForwardAuthServer: Sendable {
             let old = runtime.gatekeepers.replace(with: gatekeeper)
             if gatekeeper.configuration.listen != old.configuration.listen || gatekeeper.configuration.server != old.configuration.server {
                 logger.warning("reload: [server] changes take effect after a restart", metadata: ["file": "\(path)"])
+            }
+            if gatekeeper.configuration.store != old.configuration.store {
+                logger.warning("reload: [store] changes take effect after a restart; the running store keeps its counts", metadata: ["file": "\(path)"])
             }
             logger.info("reload: new configuration in service", metadata: ["file": "\(path)", "stacks": "\(gatekeeper.stackNames.joined(separator: ","))"])
             metrics.countReload("ok")
@@ -167,6 +179,12 @@ public final class ForwardAuthServer: Sendable {
             .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self, systemd: systemd)),
         ]
         if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
+        if let path = settings.adminSocket {
+            // Refused before anything listens: a socket another user could replace is no admin channel.
+            try AdminSocket.checkDirectory(of: path)
+            let admin = LockoutAdmin(store: runtime.gatekeepers.current.store, logger: logger)
+            services.append(.init(service: AdminSocket(path: path, admin: admin, logger: logger)))
+        }
         // Last, so it hears of a shutdown first and says STOPPING=1.
         services.append(.init(service: SystemdService(notifier: systemd, environment: ProcessInfo.processInfo.environment)))
         if let pidFile {

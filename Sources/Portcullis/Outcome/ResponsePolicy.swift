@@ -93,8 +93,8 @@ public struct ResponsePolicy: Sendable {
             // proxies that copy a single header (nginx auth_request_set) pass them all.
             headers.append(HTTPHeader("WWW-Authenticate", outcome.challenges.joined(separator: ", ")))
         }
-        if reason == .lockedOut, outcome.failDelay > .zero {
-            headers.append(HTTPHeader("Retry-After", String(max(1, outcome.failDelay.components.seconds))))
+        if reason == .lockedOut, let retry = outcome.retryAfter ?? (outcome.failDelay > .zero ? outcome.failDelay : nil) {
+            headers.append(HTTPHeader("Retry-After", String(max(1, retry.components.seconds))))
         }
         if outcome.status == 503 {
             headers.append(HTTPHeader("Retry-After", "1"))

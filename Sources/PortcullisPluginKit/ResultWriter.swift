@@ -5,6 +5,13 @@ import PortcullisProtocol
 /// `release` frees: the pair array first, then every string's bytes.
 enum ResultWriter {
     static func write(_ outcome: PluginOutcome, into result: UnsafeMutablePointer<pc_result>) {
+        // An allow that names no one and says nothing (an access check that passes, on every
+        // request): every string stays zeroed, which the ABI reads as empty, and nothing is allocated.
+        if case .allow(let identity, nil, let ttl) = outcome, identity.principal.isEmpty, identity.attributes.isEmpty {
+            result.pointee.verdict = Verdict.allow.rawValue
+            result.pointee.cache_ttl = ttl.map { Int32(clamping: max(0, $0)) } ?? -1
+            return
+        }
         var strings: [String] = []
         var attributes: [Attribute] = []
         switch outcome {

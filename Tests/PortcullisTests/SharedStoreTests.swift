@@ -69,6 +69,29 @@ final class SharedStoreTests: XCTestCase {
         XCTAssertEqual(store.flagged(StoreKey(namespace: "other", key: key.key)), 0, "namespaces are apart")
     }
 
+    /// The lookup by bytes (what a request does) agrees with the table through lock, expiry,
+    /// reset and a flag from the backend, also with other keys flagged.
+    func testLookupByBytesAgreesWithTheTable() async {
+        let store = store()
+        func flagged(_ key: StoreKey) -> Int64 {
+            var text = key.key
+            return text.withUTF8 { store.flagged(namespace: key.namespace, utf8: UnsafeRawBufferPointer($0)) }
+        }
+        let other = StoreKey(namespace: "faillock", key: "a/198.51.100.1")
+        _ = store.hit(other, window: window, limit: 1, flagFor: .seconds(10))
+        XCTAssertEqual(flagged(key), 0)
+        XCTAssertEqual(flagged(StoreKey(namespace: "other", key: other.key)), 0, "the namespace is part of the digest")
+        for _ in 0..<5 { _ = store.hit(key, window: window, limit: 5, flagFor: lock) }
+        XCTAssertEqual(flagged(key), lock.milliseconds)
+        XCTAssertEqual(flagged(other), 10_000)
+        clock.advance(.seconds(10))
+        XCTAssertEqual(flagged(other), 0, "expired")
+        XCTAssertEqual(flagged(key), lock.milliseconds - 10_000)
+        _ = await store.reset([key])
+        XCTAssertEqual(flagged(key), 0, "reset")
+        XCTAssertEqual(store.sizes.flags, 0)
+    }
+
     func testCountsAndFlagsExpire() {
         let store = store()
         for _ in 0..<4 { _ = store.hit(key, window: window, limit: 5, flagFor: lock) }

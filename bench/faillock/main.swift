@@ -2,9 +2,11 @@
 // memory store, through the real host (the plugins loaded from this directory). Base: a stack of
 // one debug entry that allows. Measured: faillock (requisite) in front of it.
 //
-// answer_*: the answer path (Gatekeeper.evaluateWithoutBlocking, what the daemon does before it
-// answers): faillock's check builds the address key and the Basic user's key and reads both from
-// the store's local table. Target: under 300 ns added. evaluate_*: the same plus observe, which the
+// faillock_check_as_called_*: the plugin's check as the host calls it (the host's own timing of the
+// call, in the trace): the keys written into a stack buffer, both read from the store's local
+// table, the answer. Target: under 300 ns. answer_*: the whole answer path (Gatekeeper.
+// evaluateWithoutBlocking, what the daemon does before it answers), so the difference also holds
+// the host's cost of one more entry and of preparing the observation. evaluate_*: the same plus observe, which the
 // daemon runs after answering (here synchronously): the CPU a request costs in all. Each twice: no
 // lock anywhere (the table's empty fast path) and 10 000 other keys locked (a real lookup of each key).
 //
@@ -17,12 +19,19 @@ import Portcullis
 import PortcullisPostgresStore
 import PortcullisProtocol
 
-func nanoseconds(_ iterations: Int, rounds: Int = 9, _ body: () -> Void) -> Double {
-    var best = Double.infinity
+func nanoseconds(_ iterations: Int, _ body: () -> Void) -> Double {
+    let start = ContinuousClock.now
+    for _ in 0..<iterations { body() }
+    return (ContinuousClock.now - start).seconds * 1e9 / Double(iterations)
+}
+
+/// The best of many short rounds of each, taken in turns: on a shared 2-core machine a round that
+/// another process interrupts is discarded, and both sides see the same conditions.
+func compare(iterations: Int = 20_000, rounds: Int = 25, _ base: () -> Void, _ measured: () -> Void) -> (base: Double, measured: Double) {
+    var best = (base: Double.infinity, measured: Double.infinity)
     for _ in 0..<rounds {
-        let start = ContinuousClock.now
-        for _ in 0..<iterations { body() }
-        best = min(best, (ContinuousClock.now - start).seconds * 1e9 / Double(iterations))
+        best.base = min(best.base, nanoseconds(iterations, base))
+        best.measured = min(best.measured, nanoseconds(iterations, measured))
     }
     return best
 }
@@ -56,16 +65,37 @@ let guarded = try gatekeeper(faillock + debug)
 precondition(base.evaluate(request).principal == "alice" && guarded.evaluate(request).principal == "alice")
 
 func measure(_ label: String, _ guarded: Gatekeeper = guarded) {
-    let answerBase = nanoseconds(200_000) { _ = base.evaluateWithoutBlocking(request) }
-    let answer = nanoseconds(200_000) { _ = guarded.evaluateWithoutBlocking(request) }
+    let (answerBase, answer) = compare({ _ = base.evaluateWithoutBlocking(request) }, { _ = guarded.evaluateWithoutBlocking(request) })
     row("answer_debug_ns", answerBase, "ns", "-", 0)
     row("answer_faillock_debug_\(label)_ns", answer, "ns", "answer_debug_ns", answerBase)
     row("faillock_check_added_\(label)_ns", answer - answerBase, "ns", "target_ns", 300)
-    let evaluateBase = nanoseconds(200_000) { _ = base.evaluate(request) }
-    let evaluate = nanoseconds(200_000) { _ = guarded.evaluate(request) }
+    let (evaluateBase, evaluate) = compare({ _ = base.evaluate(request) }, { _ = guarded.evaluate(request) })
     row("evaluate_debug_ns", evaluateBase, "ns", "-", 0)
     row("evaluate_faillock_debug_\(label)_ns", evaluate, "ns", "evaluate_debug_ns", evaluateBase)
     row("faillock_check_and_observe_added_\(label)_ns", evaluate - evaluateBase, "ns", "answer_added", answer - answerBase)
+    // faillock's check as the host calls it (its trace step: PluginInstance.check through the ABI,
+    // the SDK, the keys, the store, the answer copied back), best average of the rounds.
+    var checkBest = Double.infinity
+    for _ in 0..<25 {
+        var total = 0.0
+        for _ in 0..<20_000 {
+            guard case .decided(let outcome) = guarded.evaluateWithoutBlocking(request) else { fatalError("a non-blocking stack decides") }
+            total += outcome.trace[0].micros * 1000
+        }
+        checkBest = min(checkBest, total / 20_000)
+    }
+    row("faillock_check_as_called_\(label)_ns", checkBest, "ns", "target_ns", 300)
+    // The plugin's own work inside that: both keys written and looked up in the store, no ABI or host around it.
+    let user = Array("alice".utf8)
+    let client = IPAddress("198.51.100.7")
+    let (_, lookups) = compare({}, {
+        let address = LockoutKey.withAddressKey(client) { guarded.store.flagged(namespace: "faillock", utf8: $0) }
+        let pair = user.withUnsafeBytes { user in
+            LockoutKey.withUserKey(user, client: client) { guarded.store.flagged(namespace: "faillock", utf8: $0) }
+        }
+        precondition(address == 0 && pair == 0)
+    })
+    row("faillock_keys_and_lookups_\(label)_ns", lookups, "ns", "faillock_check_added_\(label)_ns", answer - answerBase)
 }
 
 measure("no_locks")

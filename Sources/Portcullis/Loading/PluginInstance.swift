@@ -136,7 +136,7 @@ final class LogSink: Sendable {
     func log(level: UInt32, _ message: pc_str) {
         // A plugin's message may quote the request: one line, bounded.
         let text = LogText.escaped(CArena.string(message))
-        if level == PC_LOG_WARNING || level == PC_LOG_ERROR { creationWarnings.withLock { $0?.append(text) } }
+        if level >= PC_LOG_WARNING, level != PC_LOG_NOTICE { creationWarnings.withLock { $0?.append(text) } }
         switch level {
         case PC_LOG_DEBUG: logger.debug("\(text)")
         case PC_LOG_INFO: logger.info("\(text)")

@@ -78,7 +78,7 @@ package final class SharedStore: Sendable {
     /// always, it answers without making the key or reading the clock.
     package func flagged(namespace: String, utf8 key: UnsafeRawBufferPointer) -> Int64 {
         mirror.withLock { mirror in
-            guard mirror.hasFlags else { return 0 }
+            guard mirror.hasFlags, mirror.mayBeFlagged(namespace: namespace, key: key) else { return 0 }
             return mirror.flagged(StoreKey(namespace: namespace, key: String(decoding: key, as: UTF8.self)), now: now())
         }
     }

@@ -41,7 +41,7 @@ struct StoreMirror {
 
     let maxKeys: Int
     private(set) var counters: [StoreKey: Counter] = [:]
-    private(set) var flags: [StoreKey: WallTime] = [:]
+    private(set) var flags = FlagTable()
     private var saturatedUntil: [String: WallTime] = [:]
     private var dirty: Set<StoreKey> = []
     private var flagsToSend: [StoreKey: WallTime] = [:]
@@ -98,6 +98,12 @@ struct StoreMirror {
     }
 
     var hasFlags: Bool { !flags.isEmpty || !saturatedUntil.isEmpty }
+
+    /// Whether a flag may exist for this key given as bytes: false answers "not flagged" without
+    /// making the key (see ``FlagTable``).
+    func mayBeFlagged(namespace: String, key: UnsafeRawBufferPointer) -> Bool {
+        !saturatedUntil.isEmpty || flags.mayContain(namespace: namespace, key: key)
+    }
     var hasCounters: Bool { !counters.isEmpty }
 
     /// Forgets `key`'s count here and, once sent, in the backend. Its flag stays. Whether there was one.
@@ -127,7 +133,7 @@ struct StoreMirror {
         for (key, counter) in counters where key.namespace == namespace && counter.expiry > now {
             result[key] = (counter.count, nil)
         }
-        for (key, expiry) in flags where key.namespace == namespace && expiry > now {
+        for (key, expiry) in flags.expiries where key.namespace == namespace && expiry > now {
             result[key, default: (0, nil)].flaggedUntil = expiry
         }
         return result
@@ -212,7 +218,7 @@ struct StoreMirror {
     /// Sets a flag, or saturates the namespace when the flags are at the cap; false when saturated.
     private mutating func setFlag(_ key: StoreKey, until: WallTime, now: WallTime) -> Bool {
         if flags[key] == nil, flags.count >= maxKeys {
-            flags = flags.filter { $0.value > now }
+            flags.removeExpired(now: now)
             if flags.count >= maxKeys {
                 if (saturatedUntil[key.namespace] ?? now) <= now { events.append(.saturated(namespace: key.namespace, until: until)) }
                 saturatedUntil[key.namespace] = max(saturatedUntil[key.namespace] ?? until, until)

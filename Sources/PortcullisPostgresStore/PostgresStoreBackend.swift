@@ -21,7 +21,9 @@ package final class PostgresStoreBackend: StoreBackend {
     /// the health logs one line per change instead.
     private let quietLogger = Logger(label: "portcullis.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// `factory` receives `portcullis_store_up` (the daemon passes its Prometheus registry's).
+    /// `metrics` receives `portcullis_store_up{backend="postgres"}` for an embedder. The daemon
+    /// leaves it at the (unbootstrapped) global system: its `/metrics` shows the shared store's
+    /// `portcullis_store_up`, and one Prometheus registry cannot hold one name with two label sets.
     package init(settings: PostgresStoreSettings, logger: Logger, metrics factory: any MetricsFactory = MetricsSystem.factory) {
         self.settings = settings
         self.logger = logger

@@ -129,6 +129,36 @@ final class FleetStoreTests: XCTestCase {
         assertLocked(second, "carol", "second daemon learns the first's local lock")
     }
 
+    /// `config check` knows `backend = "postgres"` (the CLI links the PostgreSQL store), connects
+    /// nowhere, refuses a bad URL with its reason, and never prints the URL's password.
+    func testConfigCheckTakesThePostgresStoreAndNeverShowsItsPassword() throws {
+        let directory = try S.temporaryDirectory(self)
+        func check(_ url: String) throws -> ProcessResult {
+            try S.write("""
+                [store]
+                backend = "postgres"
+                url = "\(url)"
+
+                [[stack.default]]
+                plugin = "faillock"
+                control = "requisite"
+                [[stack.default]]
+                plugin = "debug"
+                control = "required"
+                result = "allow"
+                principal = "someone"
+                """, to: directory + "/portcullis.toml")
+            return try S.run(S.binDirectory + "/portcullis", ["config", "check", directory + "/portcullis.toml"])
+        }
+        let good = try check("postgresql://app:hunter2@db.invalid/auth")
+        XCTAssertEqual(good.status, 0, good.output)
+        XCTAssertFalse(good.output.contains("hunter2"), good.output)
+        let bad = try check("postgresql://app:hunter2@db.invalid/auth?sslmode=prefer")
+        XCTAssertEqual(bad.status, 2, bad.output)
+        XCTAssertTrue(bad.stderr.contains("store.url") && bad.stderr.contains("sslmode 'prefer'"), bad.output)
+        XCTAssertFalse(bad.output.contains("hunter2"), bad.output)
+    }
+
     /// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
     func poll(timeout: Double, _ condition: () async -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))

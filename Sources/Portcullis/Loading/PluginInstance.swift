@@ -18,7 +18,7 @@ final class PluginInstance: @unchecked Sendable {
     let creationWarnings: [String]
 
     init(library: PluginLibrary, arguments: [(name: String, value: String)], logger: Logger) throws(PluginLoadError) {
-        let sink = Unmanaged.passRetained(LogSink(logger: logger))
+        let sink = Unmanaged.passRetained(LogSink(logger: logger, counters: PluginCounters(plugin: library.name)))
         let host = UnsafeMutablePointer<pc_host>.allocate(capacity: 1)
         host.initialize(to: pc_host())
         host.pointee.struct_size = UInt32(MemoryLayout<pc_host>.size)
@@ -27,6 +27,12 @@ final class PluginInstance: @unchecked Sendable {
         host.pointee.log = { context, level, message in
             guard let context else { return }
             Unmanaged<LogSink>.fromOpaque(context).takeUnretainedValue().log(level: level, message)
+        }
+        host.pointee.count = { context, name, labels, labelCount, amount in
+            guard let context else { return }
+            let sink = Unmanaged<LogSink>.fromOpaque(context).takeUnretainedValue()
+            let pairs = UnsafeBufferPointer(start: labels, count: labels == nil ? 0 : labelCount).map { (CArena.string($0.name), CArena.string($0.value)) }
+            sink.counters.count(name: CArena.string(name), labels: pairs, amount: amount, logger: sink.logger)
         }
 
         var created: UnsafeMutableRawPointer? = nil
@@ -117,9 +123,14 @@ struct PluginAnswer: Sendable {
 /// Receives a plugin instance's log lines.
 final class LogSink: Sendable {
     let logger: Logger
+    /// The `count` service (ABI 1.2), which shares this context.
+    let counters: PluginCounters
     /// Warnings logged during create(); nil once the instance exists.
     private let creationWarnings = Mutex<[String]?>([])
-    init(logger: Logger) { self.logger = logger }
+    init(logger: Logger, counters: PluginCounters) {
+        self.logger = logger
+        self.counters = counters
+    }
 
     func endCreation() -> [String] {
         creationWarnings.withLock { warnings in

@@ -166,14 +166,15 @@ final class AuthzPluginTests: XCTestCase {
     }
 
     func testFastPathMatchersAgreeWithPathPattern() throws {
-        let patterns = ["/**", "/admin/**", "/admin", "/admin/", "/", "/api/*/items", "/a/**/b", "/x*"]
-        let paths = ["/", "/admin", "/admin/", "/admin/x", "/admin/x/y", "/administrator", "/api/v1/items", "/a/b", "/a/q/r/b", "/x", "/xy", "/caf%C3%A9"]
+        let patterns = ["/**", "/admin/**", "/admin", "/admin/", "/", "/api/*/items", "/a/**/b", "/x*", "/caf%C3%A9/**"]
+        let paths = ["/", "/admin", "/admin/", "/admin/x", "/admin/x/y", "/administrator", "/api/v1/items", "/a/b", "/a/q/r/b", "/x", "/xy", "/caf%C3%A9", "/caf%c3%a9/x", "/café"]
         for text in patterns {
             let pattern = try PathPattern(text)
             let matcher = PathMatcher(pattern)
             for target in paths {
                 let path = try RequestPath(target: target)
-                XCTAssertEqual(matcher.matches(path), pattern.matches(path), "\(text) vs \(target)")
+                let bytes = Array(path.text.utf8)
+                XCTAssertEqual(bytes.withUnsafeBufferPointer { matcher.matches(path, bytes: $0) }, pattern.matches(path), "\(text) vs \(target)")
             }
         }
     }
@@ -193,6 +194,20 @@ final class AuthzPluginTests: XCTestCase {
         XCTAssertTrue(outcome.isAllow)
         XCTAssertEqual(outcome.decidingRule, "everyone")
         XCTAssertEqual(outcome.explanation?["shadow"] as? [String], ["would block writes"])
+    }
+
+    func testABadFileAtStartIsAConfigurationErrorWithFileLineAndKey() throws {
+        XCTAssertThrowsError(try authz("[[rule]]\nname = \"a\"\nmethod = [\"GET\"]\n")) { error in
+            XCTAssertTrue("\(error)".contains("rules.toml:3: rule[1].method: unknown key"), "\(error)")
+        }
+        let path = try rulesFile("")
+        try Data([0x5B, 0x5B, 0xFF]).write(to: URL(fileURLWithPath: path))
+        let options = try PluginOptions([(name: "rules", value: path)], table: AuthzPlugin.options)
+        XCTAssertThrowsError(try AuthzPlugin(options: options, host: .none)) { error in
+            XCTAssertTrue("\(error)".contains("not UTF-8"), "\(error)")
+        }
+        let missing = try PluginOptions([(name: "rules", value: "/nonexistent/rules.toml")], table: AuthzPlugin.options)
+        XCTAssertThrowsError(try AuthzPlugin(options: missing, host: .none))
     }
 
     func testDetailEscapesWhatCameFromTheRequest() throws {

@@ -44,7 +44,10 @@ public final class AuthzPlugin: PortcullisPlugin {
                 case .unchanged, .changing: break
                 }
             }) { snapshot throws(RuleFileError) in
-                try RuleFile.parse(String(decoding: snapshot.bytes, as: UTF8.self), file: snapshot.path)
+                guard let text = String(validating: snapshot.bytes, as: UTF8.self) else {
+                    throw RuleFileError(file: snapshot.path, line: nil, key: "", message: "the file is not UTF-8 text")
+                }
+                return try RuleFile.parse(text, file: snapshot.path)
             }
         } catch let error as RuleFileError {
             throw PluginConfigurationError(error.description)

@@ -1,5 +1,6 @@
 /// Request methods as bits, so a rule's `methods` is one AND. The common methods have fixed
-/// bits; a rules file's other methods (WebDAV's `PROPFIND`…) get the next ones, up to 64 in all.
+/// bits; a rules file's other methods (WebDAV's `PROPFIND`…) get the next ones, up to 63 in all;
+/// the last bit is every method no rule names (which only rules without `methods` allow).
 struct MethodSet: Sendable, Equatable {
     var bits: UInt64
 
@@ -9,7 +10,9 @@ struct MethodSet: Sendable, Equatable {
 /// The methods a rules file names, with their bits; built with the rules, read on every request.
 struct MethodTable: Sendable {
     static let standard = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"]
-    static let maximumCount = 64
+    static let maximumCount = 63
+    /// The bit of a request method that no rule names.
+    static let unnamed = MethodSet(bits: 1 << 63)
 
     private(set) var names: [[UInt8]] = standard.map { Array($0.utf8) }
 
@@ -22,12 +25,12 @@ struct MethodTable: Sendable {
         return MethodSet(bits: 1 << UInt64(names.count - 1))
     }
 
-    /// The bits of a request's method (case-sensitive, RFC 9110 §9.1): none for a method no rule
-    /// names. `HEAD` is also `GET` when `headIsGet`.
+    /// The bits of a request's method (case-sensitive, RFC 9110 §9.1): ``unnamed`` for a method no
+    /// rule names. `HEAD` is also `GET` when `headIsGet`.
     func bits(of method: String, headIsGet: Bool) -> MethodSet {
         var method = method
         let index = method.withUTF8 { bytes in names.firstIndex { $0.elementsEqual(bytes) } }
-        guard let index else { return MethodSet(bits: 0) }
+        guard let index else { return Self.unnamed }
         var bits = UInt64(1) << UInt64(index)
         if headIsGet, index == 1 { bits |= 1 }
         return MethodSet(bits: bits)

@@ -4,10 +4,14 @@ public import PortcullisPluginKit
 /// What the rules look at, read from the request once: the method's bits, the normalized path,
 /// the host without its port, the client, and the identity's principal, groups and scopes
 /// (split by the attribute convention of docs/plugin-abi.md: one attribute, items separated by
-/// commas; every attribute of that name counts).
-public struct RequestFacts: Sendable {
+/// commas; every attribute of that name counts). A class, so that the rules read one reference.
+public final class RequestFacts: Sendable {
     let methods: MethodSet
     public let path: RequestPath
+    /// `path.text` as bytes, for the rules' byte comparisons.
+    let pathBytes: [UInt8]
+    /// The path's first segment, for ``RuleIndex``.
+    let firstSegment: String
     let host: String
     let client: IPAddress?
     let principal: String
@@ -18,6 +22,8 @@ public struct RequestFacts: Sendable {
     init(methods: MethodSet, path: RequestPath, host: String, client: IPAddress?, identity: Identity) {
         self.methods = methods
         self.path = path
+        pathBytes = Array(path.text.utf8)
+        firstSegment = RuleIndex.firstSegment(of: path.text)
         self.host = HostPattern.normalized(host)
         self.client = client
         principal = identity.principal

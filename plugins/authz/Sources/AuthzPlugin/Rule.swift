@@ -2,8 +2,9 @@ import PortcullisNetwork
 import PortcullisPluginKit
 
 /// One rule of a rules file, compiled: every condition it names, in the form that is cheapest
-/// to test. A condition the rule does not name is nil and always holds.
-public struct Rule: Sendable {
+/// to test. A condition the rule does not name is nil and always holds. A class: the decision
+/// loop then reads a rule through one reference instead of copying a dozen fields.
+public final class Rule: Sendable {
     public enum Effect: String, Sendable {
         case allow, deny
     }
@@ -27,6 +28,24 @@ public struct Rule: Sendable {
     let claims: [(name: String, values: [String])]?
     /// The identity must carry every one.
     public let scopes: [String]?
+
+    init(name: String, effect: Effect, shadow: Bool, line: Int, methods: MethodSet?, hosts: [HostPattern]?, paths: [PathMatcher]?,
+         networks: [IPPrefix]?, networksNot: [IPPrefix]?, users: [String]?, groups: [String]?,
+         claims: [(name: String, values: [String])]?, scopes: [String]?) {
+        self.name = name
+        self.effect = effect
+        self.shadow = shadow
+        self.line = line
+        self.methods = methods
+        self.hosts = hosts
+        self.paths = paths
+        self.networks = networks
+        self.networksNot = networksNot
+        self.users = users
+        self.groups = groups
+        self.claims = claims
+        self.scopes = scopes
+    }
 
     /// The conditions in the order they are tested: what the request asks for first (cheap, and
     /// what tells an operator the rule is about this request at all), then who asks, scopes last,
@@ -52,13 +71,19 @@ public struct Rule: Sendable {
         public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
     }
 
+    func failsHosts(_ facts: RequestFacts) -> Bool {
+        guard let hosts else { return false }
+        return !hosts.contains { $0.matches(facts.host) }
+    }
+
     /// The first condition that does not hold, or nil when the rule matches. Where the client
     /// address is unknown, a network condition resolves against the request: it holds for a
     /// deny rule and fails for an allow rule (fail closed either way).
-    func firstFailure(_ facts: RequestFacts) -> Condition? {
+    /// `path` is the normalized path's bytes.
+    func firstFailure(_ facts: RequestFacts, path: UnsafeBufferPointer<UInt8>) -> Condition? {
         if let methods, !methods.intersects(facts.methods) { return .methods }
-        if let hosts, !hosts.contains(where: { $0.matches(facts.host) }) { return .hosts }
-        if let paths, !paths.contains(where: { $0.matches(facts.path) }) { return .paths }
+        if failsHosts(facts) { return .hosts }
+        if let paths, !paths.contains(where: { $0.matches(facts.path, bytes: path) }) { return .paths }
         if let networks {
             if let client = facts.client {
                 if !networks.contains(where: { $0.contains(client) }) { return .networks }

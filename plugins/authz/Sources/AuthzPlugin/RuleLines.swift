@@ -4,20 +4,26 @@
 /// plugin links no host code.
 struct RuleLines {
     private let lines: [Substring]
+    /// Indices of every table header, and of the `[[rule]]` ones, found once (a file of a
+    /// thousand rules asks for a thousand lines).
+    private let headers: [Int]
+    private let rules: [Int]
 
     init(_ text: String) {
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let names = lines.map(Self.header(of:))
+        self.lines = lines
+        headers = names.indices.filter { names[$0] != nil }
+        rules = names.indices.filter { names[$0] == "rule" }
     }
 
     /// The line of the `occurrence`th `[[rule]]` header (key nil) or of `key` inside it;
     /// for a top-level key, pass occurrence nil.
     func line(rule occurrence: Int?, key: String?) -> Int? {
-        let headers = lines.indices.filter { Self.header(of: lines[$0]) != nil }
         guard let occurrence else {
             let end = headers.first ?? lines.count
             return lines[..<end].firstIndex { Self.key(of: $0) == key }.map { $0 + 1 }
         }
-        let rules = headers.filter { Self.header(of: lines[$0]) == "rule" }
         guard occurrence < rules.count else { return nil }
         let start = rules[occurrence]
         guard let key else { return start + 1 }

@@ -7,11 +7,23 @@ public struct RuleSet: Sendable {
     public let file: String
     public let rules: [Rule]
     let methods: MethodTable
+    /// Each rule's methods as bits (all bits: any method), apart from the rules so that the loop
+    /// skips a rule for another method reading 8 bytes, without touching (or copying) the rule.
+    private let methodMasks: [UInt64]
+    /// Each rule's name as a JSON string literal, escaped once, for the detail.
+    let jsonNames: [[UInt8]]
+    /// Each rule's `{"rule":NAME`, the start of its entry in the detail's `tried`.
+    let jsonSteps: [[UInt8]]
+    private let index: RuleIndex
 
     init(file: String, rules: [Rule], methods: MethodTable) {
         self.file = file
         self.rules = rules
         self.methods = methods
+        methodMasks = rules.map { $0.methods?.bits ?? .max }
+        jsonNames = rules.map { Array(JSONString.quoted($0.name).utf8) }
+        jsonSteps = jsonNames.map { Array("{\"rule\":".utf8) + $0 }
+        index = RuleIndex(rules: rules)
     }
 
     /// What the rules look at in a request whose path has already been normalized.
@@ -20,48 +32,67 @@ public struct RuleSet: Sendable {
         RequestFacts(methods: methods.bits(of: method, headIsGet: headIsGet), path: path, host: host, client: client, identity: identity)
     }
 
-    /// Runs the rules. With `explain`, also lists every rule tried and the condition it failed on
-    /// (for the detail and `portcullis check`); without it, allocates nothing unless a shadow rule matches.
+    /// Runs the rules: the first that matches decides. Only the rules ``RuleIndex`` says can apply
+    /// to the method and first path segment are tested; with `explain`, every other rule is
+    /// listed too, with the condition it fails on (methods, hosts or paths, found without
+    /// testing the rest), for the detail and `portcullis check`. Without `explain`, the nearest
+    /// allow is the nearest among the tested rules (the only ones that can fail on scopes, which
+    /// is all the insufficient_scope challenge needs), and nothing is allocated unless a shadow
+    /// rule matches.
     public func evaluate(_ facts: RequestFacts, explain: Bool) -> Evaluation {
         var evaluation = Evaluation()
         if explain { evaluation.tried.reserveCapacity(rules.count) }
-        for index in rules.indices {
-            let rule = rules[index]
-            if let failed = rule.firstFailure(facts) {
-                if explain { evaluation.tried.append(.init(rule: index, failed: failed)) }
-                if rule.effect == .allow, !rule.shadow, evaluation.nearestAllow?.failed.map({ failed > $0 }) ?? true {
-                    evaluation.nearestAllow = .init(rule: index, failed: failed)
+        let requestMethods = facts.methods.bits
+        index.withCandidates(methods: facts.methods, segment: facts.firstSegment) { candidates in
+            facts.pathBytes.withUnsafeBufferPointer { path in
+                rules.withUnsafeBufferPointer { rules in
+                    methodMasks.withUnsafeBufferPointer { masks in
+                        /// Notes rule `index`'s result; true when it decides.
+                        func decides(_ index: Int, _ failed: Rule.Condition?) -> Bool {
+                            let rule = rules[index]
+                            if let failed {
+                                if explain { evaluation.tried.append(.init(rule: index, failed: failed)) }
+                                if evaluation.nearestAllow?.failed.map({ failed > $0 }) ?? true, rule.effect == .allow, !rule.shadow {
+                                    evaluation.nearestAllow = .init(rule: index, failed: failed)
+                                }
+                                return false
+                            }
+                            if explain { evaluation.tried.append(.init(rule: index, failed: nil)) }
+                            if rule.shadow {
+                                evaluation.shadowMatches.append(index)
+                                return false
+                            }
+                            evaluation.decidingRule = index
+                            evaluation.allowed = rule.effect == .allow
+                            return true
+                        }
+                        if explain {
+                            for index in rules.indices {
+                                let failed: Rule.Condition?
+                                if candidates[index >> 6] & (1 << UInt64(index & 63)) != 0 {
+                                    failed = rules[index].firstFailure(facts, path: path)
+                                } else if masks[index] & requestMethods == 0 {
+                                    failed = .methods
+                                } else {
+                                    // Not a candidate, yet the method is allowed: the path cannot match.
+                                    failed = rules[index].failsHosts(facts) ? .hosts : .paths
+                                }
+                                if decides(index, failed) { return }
+                            }
+                        } else {
+                            for word in candidates.indices {
+                                var bits = candidates[word]
+                                while bits != 0 {
+                                    let index = word << 6 | bits.trailingZeroBitCount
+                                    bits &= bits - 1
+                                    if decides(index, rules[index].firstFailure(facts, path: path)) { return }
+                                }
+                            }
+                        }
+                    }
                 }
-                continue
             }
-            if explain { evaluation.tried.append(.init(rule: index, failed: nil)) }
-            if rule.shadow {
-                evaluation.shadowMatches.append(index)
-                continue
-            }
-            evaluation.decidingRule = index
-            evaluation.allowed = rule.effect == .allow
-            break
         }
         return evaluation
     }
-}
-
-/// How the rules decided one request, by rule index.
-public struct Evaluation: Sendable, Equatable {
-    public struct Step: Sendable, Equatable {
-        public var rule: Int
-        /// The condition that did not hold; nil: the rule matched.
-        public var failed: Rule.Condition?
-    }
-
-    public var allowed = false
-    /// The rule that decided; nil when none matched (a deny).
-    public var decidingRule: Int?
-    /// The allow rule (not shadow) that got furthest through its conditions before one failed,
-    /// the first of equals: why the request was not allowed.
-    public var nearestAllow: Step?
-    public var shadowMatches: [Int] = []
-    /// Every rule tried, in order (only when explaining).
-    public var tried: [Step] = []
 }

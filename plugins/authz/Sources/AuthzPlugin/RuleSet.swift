@@ -42,57 +42,67 @@ public struct RuleSet: Sendable {
     public func evaluate(_ facts: RequestFacts, explain: Bool) -> Evaluation {
         var evaluation = Evaluation()
         if explain { evaluation.tried.reserveCapacity(rules.count) }
-        let requestMethods = facts.methods.bits
         index.withCandidates(methods: facts.methods, segment: facts.firstSegment) { candidates in
             facts.pathBytes.withUnsafeBufferPointer { path in
                 rules.withUnsafeBufferPointer { rules in
                     methodMasks.withUnsafeBufferPointer { masks in
-                        /// Notes rule `index`'s result; true when it decides.
-                        func decides(_ index: Int, _ failed: Rule.Condition?) -> Bool {
-                            let rule = rules[index]
-                            if let failed {
-                                if explain { evaluation.tried.append(.init(rule: index, failed: failed)) }
-                                if evaluation.nearestAllow?.failed.map({ failed > $0 }) ?? true, rule.effect == .allow, !rule.shadow {
-                                    evaluation.nearestAllow = .init(rule: index, failed: failed)
-                                }
-                                return false
-                            }
-                            if explain { evaluation.tried.append(.init(rule: index, failed: nil)) }
-                            if rule.shadow {
-                                evaluation.shadowMatches.append(index)
-                                return false
-                            }
-                            evaluation.decidingRule = index
-                            evaluation.allowed = rule.effect == .allow
-                            return true
-                        }
-                        if explain {
-                            for index in rules.indices {
-                                let failed: Rule.Condition?
-                                if candidates[index >> 6] & (1 << UInt64(index & 63)) != 0 {
-                                    failed = rules[index].firstFailure(facts, path: path)
-                                } else if masks[index] & requestMethods == 0 {
-                                    failed = .methods
-                                } else {
-                                    // Not a candidate, yet the method is allowed: the path cannot match.
-                                    failed = rules[index].failsHosts(facts) ? .hosts : .paths
-                                }
-                                if decides(index, failed) { return }
-                            }
-                        } else {
-                            for word in candidates.indices {
-                                var bits = candidates[word]
-                                while bits != 0 {
-                                    let index = word << 6 | bits.trailingZeroBitCount
-                                    bits &= bits - 1
-                                    if decides(index, rules[index].firstFailure(facts, path: path)) { return }
-                                }
-                            }
-                        }
+                        // One access to the captured result for the whole walk: inside, it is an
+                        // inout parameter, checked statically rather than at every rule.
+                        Self.walk(&evaluation, facts: facts, path: path, rules: rules, masks: masks, candidates: candidates, explain: explain)
                     }
                 }
             }
         }
         return evaluation
+    }
+
+    private static func walk(
+        _ evaluation: inout Evaluation, facts: RequestFacts, path: UnsafeBufferPointer<UInt8>, rules: UnsafeBufferPointer<Rule>,
+        masks: UnsafeBufferPointer<UInt64>, candidates: UnsafeBufferPointer<UInt64>, explain: Bool
+    ) {
+        if explain {
+            let requestMethods = facts.methods.bits
+            for index in rules.indices {
+                let failed: Rule.Condition?
+                if candidates[index >> 6] & (1 << UInt64(index & 63)) != 0 {
+                    failed = rules[index].firstFailure(facts, path: path)
+                } else if masks[index] & requestMethods == 0 {
+                    failed = .methods
+                } else {
+                    // Not a candidate, yet the method is allowed: the path cannot match.
+                    failed = rules[index].failsHosts(facts) ? .hosts : .paths
+                }
+                if decides(&evaluation, index, rules[index], failed, explain: true) { return }
+            }
+            return
+        }
+        for word in candidates.indices {
+            var bits = candidates[word]
+            while bits != 0 {
+                let index = word << 6 | bits.trailingZeroBitCount
+                bits &= bits - 1
+                let rule = rules[index]
+                if decides(&evaluation, index, rule, rule.firstFailure(facts, path: path), explain: false) { return }
+            }
+        }
+    }
+
+    /// Notes rule `index`'s result; true when it decides.
+    private static func decides(_ evaluation: inout Evaluation, _ index: Int, _ rule: Rule, _ failed: Rule.Condition?, explain: Bool) -> Bool {
+        if let failed {
+            if explain { evaluation.tried.append(.init(rule: index, failed: failed)) }
+            if evaluation.nearestAllow?.failed.map({ failed > $0 }) ?? true, rule.effect == .allow, !rule.shadow {
+                evaluation.nearestAllow = .init(rule: index, failed: failed)
+            }
+            return false
+        }
+        if explain { evaluation.tried.append(.init(rule: index, failed: nil)) }
+        if rule.shadow {
+            evaluation.shadowMatches.append(index)
+            return false
+        }
+        evaluation.decidingRule = index
+        evaluation.allowed = rule.effect == .allow
+        return true
     }
 }

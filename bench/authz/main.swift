@@ -4,9 +4,10 @@
 // glob path, scopes or a claim, and a deny rule with networks_not), and the request matches
 // only the LAST rule, so every rule is tried: the worst case.
 // - decide_ns_N: the compiled rules on facts already read (what the 2 µs target is about);
-//   each rule is about its own area (/svcN/…), so the index by first path segment leaves few
-//   to test; decide_shared_ns_N: the same rules all under /api/ (/api/svcN/…), so the index
-//   helps only by method and every such rule is tested: the worst case;
+//   each rule is about its own area (/svcN/…), so the index by leading path segments leaves few
+//   to test; decide_shared_ns_N: the same rules all under /api/v1/ (/api/v1/svcN/…), deeper
+//   than the index looks (two segments), so it helps only by method and every rule for GET is
+//   tested: the worst case;
 // - facts_ns: reading a request once (path normalization, the identity's groups and scopes);
 // - check_ns_N: the plugin's whole check through the SDK's real pc_request views: identity,
 //   path, decision, and the JSON detail that lists every rule tried.
@@ -113,8 +114,8 @@ for size in sizes {
     let evaluation = set.evaluate(facts, explain: false)
     guard evaluation.allowed, evaluation.decidingRule == last else { fatalError("the bench request must match the last rule: \(evaluation)") }
     let plugin = try AuthzPlugin(options: PluginOptions([(name: "rules", value: file), (name: "reload_interval", value: "0")], table: AuthzPlugin.options), host: .none)
-    let sharedSet = try RuleFile.parse(rulesText(size, root: "/api"), file: "shared.toml")
-    let sharedFacts = sharedSet.facts(method: "GET", path: try RequestPath(target: "/api" + target), host: "app.example.com",
+    let sharedSet = try RuleFile.parse(rulesText(size, root: "/api/v1"), file: "shared.toml")
+    let sharedFacts = sharedSet.facts(method: "GET", path: try RequestPath(target: "/api/v1" + target), host: "app.example.com",
                                       client: IPAddress("192.0.2.7"), identity: identity, headIsGet: false)
     guard sharedSet.evaluate(sharedFacts, explain: false).decidingRule == last else { fatalError("the shared bench request must match the last rule") }
     cases.append(Case(size: size, set: set, facts: facts, plugin: plugin, path: target, identity: identity, sharedSet: sharedSet, sharedFacts: sharedFacts))

@@ -25,8 +25,10 @@ final class RuleIndexTests: XCTestCase {
     func testTheIndexDecidesAsEveryRuleInTurn() throws {
         var generator = SystemRandomNumberGenerator()
         let methods = ["GET", "HEAD", "POST", "DELETE", "PROPFIND"]
-        let paths = ["/", "/**", "/admin/**", "/admin", "/api/*/items", "/api/**", "/a*/x", "/**/edit", "/caf%C3%A9/**", "/x/"]
-        let requestPaths = ["/", "/admin", "/admin/x", "/administrator", "/api/v1/items", "/api/v1", "/ab/x", "/q/edit", "/café/1", "/x/", "/x"]
+        let paths = ["/", "/**", "/admin/**", "/admin", "/api/*/items", "/api/**", "/a*/x", "/**/edit", "/caf%C3%A9/**", "/x/",
+                     "/api/v1/**", "/api/v1", "/api/", "/api/v1/*", "/api/**/items", "/api/v*/items", "/api/v1/x/**"]
+        let requestPaths = ["/", "/admin", "/admin/x", "/administrator", "/api/v1/items", "/api/v1", "/ab/x", "/q/edit", "/café/1", "/x/", "/x",
+                            "/api", "/api/", "/api/v1/", "/api/v1/x/y", "/api/v10/items", "/api/items", "/api/v2/items"]
         for round in 0..<200 {
             var text = ""
             for index in 0..<Int.random(in: 1...12, using: &generator) {

@@ -10,8 +10,8 @@ public final class RequestFacts: Sendable {
     public let path: RequestPath
     /// `path.text` as bytes, for the rules' byte comparisons.
     let pathBytes: [UInt8]
-    /// The path's first segment, for ``RuleIndex``.
-    let firstSegment: String
+    /// The path's keys in ``RuleIndex``.
+    let segments: (first: String, two: String?)
     let host: String
     let client: IPAddress?
     let principal: String
@@ -23,7 +23,7 @@ public final class RequestFacts: Sendable {
         self.methods = methods
         self.path = path
         pathBytes = Array(path.text.utf8)
-        firstSegment = RuleIndex.firstSegment(of: path.text)
+        segments = RuleIndex.segments(of: path.text)
         self.host = HostPattern.normalized(host)
         self.client = client
         principal = identity.principal

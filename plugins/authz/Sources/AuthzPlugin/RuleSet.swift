@@ -42,7 +42,7 @@ public struct RuleSet: Sendable {
     public func evaluate(_ facts: RequestFacts, explain: Bool) -> Evaluation {
         var evaluation = Evaluation()
         if explain { evaluation.tried.reserveCapacity(rules.count) }
-        index.withCandidates(methods: facts.methods, segment: facts.firstSegment) { candidates in
+        index.withCandidates(methods: facts.methods, segments: facts.segments) { candidates in
             facts.pathBytes.withUnsafeBufferPointer { path in
                 rules.withUnsafeBufferPointer { rules in
                     methodMasks.withUnsafeBufferPointer { masks in

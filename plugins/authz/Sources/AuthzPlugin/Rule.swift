@@ -84,6 +84,11 @@ public final class Rule: Sendable {
         if let methods, !methods.intersects(facts.methods) { return .methods }
         if failsHosts(facts) { return .hosts }
         if let paths, !paths.contains(where: { $0.matches(facts.path, bytes: path) }) { return .paths }
+        return firstFailureAfterPaths(facts)
+    }
+
+    /// The first failure among the conditions after `paths`: who asks, and from where.
+    func firstFailureAfterPaths(_ facts: RequestFacts) -> Condition? {
         if let networks {
             if let client = facts.client {
                 if !networks.contains(where: { $0.contains(client) }) { return .networks }

@@ -2,8 +2,9 @@ public import PortcullisNetwork
 public import PortcullisPluginKit
 
 /// The rules of one file, compiled, in order: the first rule that matches decides; shadow rules
-/// that match are noted and skipped; no match denies. Immutable; replaced whole on reload.
-public struct RuleSet: Sendable {
+/// that match are noted and skipped; no match denies. Immutable; replaced whole on reload. A
+/// class: taking the rules in force for a request is one reference, not a copy of every table.
+public final class RuleSet: Sendable {
     public let file: String
     public let rules: [Rule]
     let methods: MethodTable
@@ -15,6 +16,9 @@ public struct RuleSet: Sendable {
     /// Each rule's `{"rule":NAME`, the start of its entry in the detail's `tried`.
     let jsonSteps: [[UInt8]]
     private let index: RuleIndex
+    private let paths: FlatPaths
+    /// Which rules name `hosts` (tested before paths) without touching the rule.
+    private let hasHosts: [Bool]
 
     init(file: String, rules: [Rule], methods: MethodTable) {
         self.file = file
@@ -24,6 +28,8 @@ public struct RuleSet: Sendable {
         jsonNames = rules.map { Array(JSONString.quoted($0.name).utf8) }
         jsonSteps = jsonNames.map { Array("{\"rule\":".utf8) + $0 }
         index = RuleIndex(rules: rules)
+        paths = FlatPaths(rules: rules)
+        hasHosts = rules.map { $0.hosts != nil }
     }
 
     /// What the rules look at in a request whose path has already been normalized.
@@ -48,7 +54,7 @@ public struct RuleSet: Sendable {
                     methodMasks.withUnsafeBufferPointer { masks in
                         // One access to the captured result for the whole walk: inside, it is an
                         // inout parameter, checked statically rather than at every rule.
-                        Self.walk(&evaluation, facts: facts, path: path, rules: rules, masks: masks, candidates: candidates, explain: explain)
+                        walk(&evaluation, facts: facts, path: path, rules: rules, masks: masks, candidates: candidates, explain: explain)
                     }
                 }
             }
@@ -56,7 +62,7 @@ public struct RuleSet: Sendable {
         return evaluation
     }
 
-    private static func walk(
+    private func walk(
         _ evaluation: inout Evaluation, facts: RequestFacts, path: UnsafeBufferPointer<UInt8>, rules: UnsafeBufferPointer<Rule>,
         masks: UnsafeBufferPointer<UInt64>, candidates: UnsafeBufferPointer<UInt64>, explain: Bool
     ) {
@@ -72,7 +78,7 @@ public struct RuleSet: Sendable {
                     // Not a candidate, yet the method is allowed: the path cannot match.
                     failed = rules[index].failsHosts(facts) ? .hosts : .paths
                 }
-                if decides(&evaluation, index, rules[index], failed, explain: true) { return }
+                if Self.decides(&evaluation, index, rules[index], failed, explain: true) { return }
             }
             return
         }
@@ -81,8 +87,16 @@ public struct RuleSet: Sendable {
             while bits != 0 {
                 let index = word << 6 | bits.trailingZeroBitCount
                 bits &= bits - 1
-                let rule = rules[index]
-                if decides(&evaluation, index, rule, rule.firstFailure(facts, path: path), explain: false) { return }
+                // The methods hold (the index says so); hosts and paths from flat data, the rest from the rule.
+                let failed: Rule.Condition?
+                if hasHosts[index], rules[index].failsHosts(facts) {
+                    failed = .hosts
+                } else if paths.fail(rule: index, facts.path, bytes: path) {
+                    failed = .paths
+                } else {
+                    failed = rules[index].firstFailureAfterPaths(facts)
+                }
+                if Self.decides(&evaluation, index, rules[index], failed, explain: false) { return }
             }
         }
     }

@@ -48,7 +48,7 @@ struct FlatPaths: Sendable {
     }
 
     /// Whether rule `rule`'s paths fail for `path` (false when it names none).
-    func fail(rule: Int, _ path: RequestPath, bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    func fail(rule: Int, _ facts: RequestFacts, bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let range = ranges[rule] else { return false }
         return items.withUnsafeBufferPointer { items in
             pool.withUnsafeBufferPointer { pool in
@@ -63,7 +63,7 @@ struct FlatPaths: Sendable {
                             return false
                         }
                     case .pattern:
-                        if patterns[Int(item.start)].matches(path) { return false }
+                        if patterns[Int(item.start)].matches(facts.path) { return false }
                     }
                 }
                 return true

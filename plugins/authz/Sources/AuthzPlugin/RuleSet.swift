@@ -19,6 +19,8 @@ public final class RuleSet: Sendable {
     private let paths: FlatPaths
     /// Which rules name `hosts` (tested before paths) without touching the rule.
     private let hasHosts: [Bool]
+    /// What deciding needs of each rule, without a reference to it.
+    private let kinds: [(effect: Rule.Effect, shadow: Bool)]
 
     init(file: String, rules: [Rule], methods: MethodTable) {
         self.file = file
@@ -30,6 +32,7 @@ public final class RuleSet: Sendable {
         index = RuleIndex(rules: rules)
         paths = FlatPaths(rules: rules)
         hasHosts = rules.map { $0.hosts != nil }
+        kinds = rules.map { ($0.effect, $0.shadow) }
     }
 
     /// What the rules look at in a request whose path has already been normalized.
@@ -78,7 +81,7 @@ public final class RuleSet: Sendable {
                     // Not a candidate, yet the method is allowed: the path cannot match.
                     failed = rules[index].failsHosts(facts) ? .hosts : .paths
                 }
-                if Self.decides(&evaluation, index, rules[index], failed, explain: true) { return }
+                if Self.decides(&evaluation, index, kinds[index], failed, explain: true) { return }
             }
             return
         }
@@ -91,18 +94,19 @@ public final class RuleSet: Sendable {
                 let failed: Rule.Condition?
                 if hasHosts[index], rules[index].failsHosts(facts) {
                     failed = .hosts
-                } else if paths.fail(rule: index, facts.path, bytes: path) {
+                } else if paths.fail(rule: index, facts, bytes: path) {
                     failed = .paths
                 } else {
                     failed = rules[index].firstFailureAfterPaths(facts)
                 }
-                if Self.decides(&evaluation, index, rules[index], failed, explain: false) { return }
+                if Self.decides(&evaluation, index, kinds[index], failed, explain: false) { return }
             }
         }
     }
 
     /// Notes rule `index`'s result; true when it decides.
-    private static func decides(_ evaluation: inout Evaluation, _ index: Int, _ rule: Rule, _ failed: Rule.Condition?, explain: Bool) -> Bool {
+    private static func decides(_ evaluation: inout Evaluation, _ index: Int, _ rule: (effect: Rule.Effect, shadow: Bool),
+                                _ failed: Rule.Condition?, explain: Bool) -> Bool {
         if let failed {
             if explain { evaluation.tried.append(.init(rule: index, failed: failed)) }
             if evaluation.nearestAllow?.failed.map({ failed > $0 }) ?? true, rule.effect == .allow, !rule.shadow {

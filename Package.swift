@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // HTTP request/response parts, to see request heads in the daemon's connection guard.
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // The PostgreSQL store backend ([store] backend = "postgres"); only PortcullisPostgresStore links it.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // The host protocol: one C header every plugin implements.
@@ -61,6 +63,17 @@ let package = Package(
             ]
         ),
 
+        // The shared store on PostgreSQL, for a fleet of daemons. Only the daemon and the CLI link it,
+        // so the host and the plugins never carry a database client.
+        .target(
+            name: "PortcullisPostgresStore",
+            dependencies: [
+                "Portcullis", logging, nioCore, .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The ways in. Hummingbird adapter: request/response conversion and the middleware.
         .target(
             name: "PortcullisHummingbird",
@@ -83,7 +96,7 @@ let package = Package(
             name: "PortcullisCLI",
             dependencies: [
                 "Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisServer", "PortcullisRuntime",
-                argumentParser, nioCore, nioPosix,
+                "PortcullisPostgresStore", argumentParser, nioCore, nioPosix,
             ]
         ),
 
@@ -110,6 +123,15 @@ let package = Package(
             dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport"]
         ),
         .testTarget(name: "PortcullisProtocolTests", dependencies: ["PortcullisProtocol"]),
+        // The PostgreSQL store against a real cluster the tests start (initdb, pg_ctl).
+        .testTarget(
+            name: "PortcullisPostgresStoreTests",
+            dependencies: [
+                "Portcullis", "PortcullisPostgresStore", "PortcullisTestSupport", logging,
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         // The SDK on its own: its descriptor called as the host calls it, its watched files, its request.
         .testTarget(
             name: "PortcullisPluginKitTests",
@@ -141,12 +163,14 @@ addSwiftPlugin(
     "crypt", dependencies: ["CLibxcrypt", crypto], tool: (product: "portcullis-hash", target: "PortcullisHashTool"),
     bench: ["CLibxcrypt", crypto], tests: ["CLibxcrypt"]
 )
+addSwiftPlugin("csrf", tests: [logging])
 addSwiftPlugin(
     "hmac", dependencies: [crypto], tool: (product: "portcullis-token", target: "PortcullisTokenTool"),
     bench: [crypto], tests: [crypto, logging]
 )
 addSwiftPlugin("iplist", bench: [], tests: [logging])
 addSwiftPlugin("pam", dependencies: ["CLibpam"], bench: ["CPortcullisPlugin", "CLibpam"])
+addSwiftPlugin("faillock", bench: ["Portcullis", "PortcullisProtocol", "PortcullisPostgresStore", logging], tests: [logging, "PortcullisProtocol", "PortcullisRuntime"])
 addSwiftPlugin("authz", dependencies: [tomlKit, "PortcullisNetwork"], bench: [], tests: [logging, "CryptPlugin", "HmacPlugin", crypto])
 
 /// Declares the Swift plugin of plugins/NAME (for "crypt"):

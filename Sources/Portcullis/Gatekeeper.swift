@@ -11,6 +11,9 @@ public final class Gatekeeper: Sendable {
     /// This gatekeeper's verification cache (nil when `[cache] enabled = false`). A reload makes
     /// a new gatekeeper, and so a new, empty cache.
     package let cache: VerificationCache?
+    /// The shared store plugins count in (ABI 1.2 host services): one per process, handed from
+    /// gatekeeper to gatekeeper on reload so no count is lost.
+    package let store: SharedStore
     /// Stacks that are valid but probably wrong (see `StackLint`, `EmptyListLint`), and what plugins
     /// logged as warnings while they were created; shown by `config check` and logged at start.
     public let warnings: [String]
@@ -21,10 +24,25 @@ public final class Gatekeeper: Sendable {
         try self.init(configuration: configuration, logger: logger, clock: { ContinuousClock.now })
     }
 
-    /// `clock` tells the verification cache the time (tests move it instead of sleeping).
-    package init(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> ContinuousClock.Instant) throws(ConfigError) {
+    /// A store for `configuration`'s `[store]`, its backend made by `makeBackend` (the daemon's knows
+    /// PostgreSQL; ``StoreBackends/standard`` only memory). A failure names `[store] backend`.
+    package static func makeStore(for configuration: Configuration, logger: Logger,
+                                  makeBackend: StoreBackendFactory = StoreBackends.standard) throws(ConfigError) -> SharedStore {
+        do {
+            return try SharedStore(configuration: configuration.store, makeBackend: makeBackend, logger: logger)
+        } catch {
+            throw ConfigError(file: configuration.file, line: nil, key: "store.backend", message: "\(error)")
+        }
+    }
+
+    /// `clock` tells the verification cache the time (tests move it instead of sleeping). `store`:
+    /// the process's shared store, kept across reloads; nil makes one for `[store]` (memory only).
+    package init(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> ContinuousClock.Instant,
+                 store: SharedStore? = nil) throws(ConfigError) {
         self.configuration = configuration
         self.logger = logger
+        let store = if let store { store } else { try Self.makeStore(for: configuration, logger: logger) }
+        self.store = store
         let cache = configuration.cache.enabled ? VerificationCache(settings: configuration.cache, now: clock) : nil
         self.cache = cache
         var stacks: [String: Stack] = [:]
@@ -37,7 +55,9 @@ public final class Gatekeeper: Sendable {
                     var pluginLogger = logger
                     pluginLogger[metadataKey: "plugin"] = "\(entry.plugin)"
                     pluginLogger[metadataKey: "entry"] = "\(entry.key)"
-                    let instance = try PluginInstance(library: library, arguments: entry.arguments, logger: pluginLogger)
+                    let instance = try PluginInstance(
+                        library: library, arguments: entry.arguments, logger: pluginLogger,
+                        store: StoreAccess(store: store, namespace: entry.plugin))
                     entries.append(Stack.Entry(instance: instance, control: entry.control, anonymous: entry.anonymous))
                     pluginWarnings += instance.creationWarnings.map { "\(entry.key) (\(entry.plugin)): \($0)" }
                 } catch {
@@ -49,12 +69,26 @@ public final class Gatekeeper: Sendable {
         self.stacks = stacks
         warnings = configuration.stacks.flatMap { stack in
             stacks[stack.name].map { StackLint.warnings(for: $0, configuration: stack) } ?? []
-        } + EmptyListLint.warnings(for: configuration) + pluginWarnings
+        } + EmptyListLint.warnings(for: configuration) + LockedOutStatusLint.warnings(for: configuration) + pluginWarnings
     }
 
     /// Convenience: parse and load `path`.
     public convenience init(contentsOf path: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
         try self.init(configuration: Configuration(contentsOf: path), logger: logger)
+    }
+
+    /// Parses and loads `path` with `store` (a reload keeps the running one), or a new store whose
+    /// backend `makeStoreBackend` makes.
+    package convenience init(contentsOf path: String, logger: Logger, store: SharedStore? = nil,
+                             makeStoreBackend: StoreBackendFactory) throws(ConfigError) {
+        let configuration = try Configuration(contentsOf: path)
+        let store = if let store { store } else { try Self.makeStore(for: configuration, logger: logger, makeBackend: makeStoreBackend) }
+        try self.init(configuration: configuration, logger: logger, store: store)
+    }
+
+    /// A gatekeeper on the process's `store` (what a reload builds: the counts go on).
+    package convenience init(configuration: Configuration, logger: Logger, store: SharedStore) throws(ConfigError) {
+        try self.init(configuration: configuration, logger: logger, clock: { ContinuousClock.now }, store: store)
     }
 
     public var stackNames: [String] { configuration.stacks.map(\.name) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Portcullis
 import PortcullisRuntime
 import PortcullisNetwork
@@ -67,7 +68,7 @@ struct CheckCommand: ParsableCommand {
 
         let gatekeeper: Gatekeeper
         do {
-            gatekeeper = try Gatekeeper(contentsOf: config)
+            gatekeeper = try Gatekeeper(contentsOf: config, logger: Logger(label: "portcullis"), makeStoreBackend: storeBackendFactory)
         } catch {
             writeError("portcullis: \(error)")
             throw ExitCode(2)

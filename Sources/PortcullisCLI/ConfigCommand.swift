@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import Portcullis
 
 /// `portcullis config check FILE`: validate without serving, like `nginx -t`.
@@ -21,7 +22,7 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let gatekeeper = try Gatekeeper(contentsOf: file)
+                let gatekeeper = try Gatekeeper(contentsOf: file, logger: Logger(label: "portcullis"), makeStoreBackend: storeBackendFactory)
                 let entries = gatekeeper.configuration.stacks.reduce(0) { $0 + $1.entries.count }
                 print("\(file): ok (\(gatekeeper.stackNames.count) stacks, \(entries) entries)")
                 for stack in gatekeeper.configuration.stacks {

@@ -10,7 +10,8 @@ struct PortcullisCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "portcullis",
         abstract: "PAM-style pluggable HTTP authentication.",
-        subcommands: [CheckCommand.self, ServeCommand.self, ReloadCommand.self, ConfigCommand.self, PluginsCommand.self, HashCommand.self, TokenCommand.self]
+        subcommands: [CheckCommand.self, ServeCommand.self, ReloadCommand.self, ConfigCommand.self, PluginsCommand.self, HashCommand.self, TokenCommand.self,
+                      LockoutCommand.self]
     )
 
     /// Exit codes: 0 allow / success, 1 deny, 2 usage or configuration error.

@@ -40,7 +40,7 @@ struct ServeCommand: ParsableCommand {
         logger.logLevel = level
         let server: ForwardAuthServer
         do {
-            server = try ForwardAuthServer(configPath: config, logger: logger)
+            server = try ForwardAuthServer(configPath: config, logger: logger, makeStoreBackend: storeBackendFactory)
         } catch {
             writeError("portcullis: \(error)")
             throw ExitCode(2)

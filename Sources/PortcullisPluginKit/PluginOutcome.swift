@@ -9,6 +9,9 @@ public enum PluginOutcome: Sendable, Equatable {
     /// `failDelay` asks the host to hold the response (as PAM's fail delay does) without
     /// blocking a thread.
     case deny(ReasonCode, challenge: String? = nil, detail: String? = nil, failDelay: Duration? = nil)
+    /// Refused with `locked_out` because this key failed too often: `retryAfter` is the time left
+    /// on the lock, which the host sends as `Retry-After` (ABI 1.2). It never delays the answer.
+    case lockedOut(retryAfter: Duration, detail: String? = nil)
     /// Not applicable to this request; `challenge` still offers the plugin's scheme to the client.
     case ignore(challenge: String? = nil, detail: String? = nil)
     /// The plugin could not decide. The host denies: this never lets anyone in.

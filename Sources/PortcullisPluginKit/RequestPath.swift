@@ -56,9 +56,9 @@ public struct RequestPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The path of an origin-form or absolute-form target (RFC 9112 §3.2), without the leading
-    /// scheme and authority; refuses the asterisk form and anything else.
+    /// scheme and authority; refuses the asterisk form, an empty target (what the daemon passes
+    /// when a proxy did not say) and anything else.
     private static func originForm(_ bytes: [UInt8]) throws(RequestPathError) -> [UInt8] {
-        if bytes.isEmpty { return [UInt8(ascii: "/")] }
         if bytes.first == UInt8(ascii: "/") { return bytes }
         for scheme in ["http://", "https://"] where ASCIICaseInsensitive.equal(bytes.prefix(scheme.utf8.count), scheme.utf8) {
             let authorityAndPath = bytes.dropFirst(scheme.utf8.count)

@@ -19,6 +19,14 @@ enum ResultWriter {
             result.pointee.reason = reason.rawValue
             result.pointee.cache_ttl = -1
             strings = ["", challenge ?? "", detail ?? ""]
+        case .lockedOut(let retryAfter, let detail):
+            result.pointee.verdict = Verdict.deny.rawValue
+            result.pointee.reason = ReasonCode.lockedOut.rawValue
+            result.pointee.cache_ttl = 0
+            // Whole seconds, rounded up: `Retry-After: 0` would invite a retry that is still refused.
+            let milliseconds = max(0, retryAfter.milliseconds)
+            result.pointee.retry_after_s = UInt32(clamping: (milliseconds + 999) / 1000)
+            strings = ["", "", detail ?? ""]
         case .ignore(let challenge, let detail):
             result.pointee.verdict = Verdict.ignore.rawValue
             result.pointee.cache_ttl = -1

@@ -23,6 +23,11 @@ enum DecisionLog {
         if let reason = outcome.reason { metadata["reason"] = "\(reason.code)" }
         if let principal = outcome.principal { metadata["principal"] = "\(LogText.escaped(principal))" }
         if let note = outcome.note { metadata["note"] = "\(LogText.escaped(note))" }
+        // What the deciding entry said (plugins keep secrets out of details): a csrf deny names
+        // the header and check that failed, which the reason alone cannot.
+        if let entry = outcome.decidedBy, let detail = outcome.trace.first(where: { $0.index == entry })?.detail {
+            metadata["detail"] = "\(LogText.escaped(detail))"
+        }
         logger.info("decision", metadata: metadata)
     }
 }

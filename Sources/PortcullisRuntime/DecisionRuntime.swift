@@ -124,8 +124,12 @@ public final class DecisionRuntime: Service, Sendable {
         }
     }
 
-    /// Runs until graceful shutdown, then stops the pool (in-flight checks finish first).
+    /// Runs until graceful shutdown, then stops the pool (in-flight checks finish first). The
+    /// shared store's background sync (one store per process, kept across reloads) runs as long.
     public func run() async throws {
+        let store = gatekeepers.current.store
+        let sync = Task { await store.run() }
+        defer { sync.cancel() }
         try await pool.run()
     }
 

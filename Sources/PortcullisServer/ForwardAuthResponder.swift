@@ -75,8 +75,11 @@ public struct ForwardAuthResponder: HTTPResponder {
         case nil:
             (method, path) = (nil, nil)
         }
-        var target = path ?? (family == nil ? request.uri.description : "/")
-        if !target.hasPrefix("/") && target != "*" {
+        // A trusted proxy that leaves the original method or target out describes a request we do
+        // not know: both stay empty (never the check request's own `GET /auth`, which would make
+        // every request look safe to csrf and like `/` to authz); path plugins refuse an empty one.
+        var target = path ?? (family == nil ? request.uri.description : "")
+        if !target.isEmpty && !target.hasPrefix("/") && target != "*" {
             // Some proxies send a full URL: keep the origin-form target.
             if let scheme = target.range(of: "://"), let slash = target[scheme.upperBound...].firstIndex(of: "/") {
                 target = String(target[slash...])
@@ -85,7 +88,7 @@ public struct ForwardAuthResponder: HTTPResponder {
             }
         }
         return AuthRequest(
-            method: method ?? request.method.rawValue, path: target,
+            method: method ?? (family == nil ? request.method.rawValue : ""), path: target,
             host: host ?? request.head.authority ?? value("Host") ?? "",
             headers: headers, peer: peer)
     }

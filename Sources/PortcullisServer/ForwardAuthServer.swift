@@ -21,14 +21,21 @@ public final class ForwardAuthServer: Sendable {
     let logger: Logger
 
     /// Loads the configuration fully (every plugin, every instance) or throws its error.
-    public init(configPath: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
-        let gatekeeper = try Gatekeeper(contentsOf: configPath, logger: logger)
+    public convenience init(configPath: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        try self.init(configPath: configPath, logger: logger, makeStoreBackend: StoreBackends.standard)
+    }
+
+    /// `makeStoreBackend` makes the `[store]` backend once, at start: the store (and every count in
+    /// it) outlives reloads.
+    package init(configPath: String, logger: Logger, makeStoreBackend: StoreBackendFactory) throws(ConfigError) {
+        let gatekeeper = try Gatekeeper(contentsOf: configPath, logger: logger, makeStoreBackend: makeStoreBackend)
         let metrics = ServerMetrics()
         self.configPath = configPath
         self.metrics = metrics
         self.logger = logger
         settings = gatekeeper.configuration.server
         listen = gatekeeper.configuration.listen
+        gatekeeper.store.observeBackendState { up in metrics.setStoreUp(up) }
         runtime = DecisionRuntime(
             gatekeepers: ReloadableGatekeeper(gatekeeper),
             pool: BlockingPool(threads: settings.blockingThreads, queue: settings.blockingQueue),
@@ -108,9 +115,11 @@ public final class ForwardAuthServer: Sendable {
         let logger = self.logger
         // Loading reads files and dlopens plugins: keep it off the event loops (which may also be
         // Swift concurrency's executor, see `portcullis serve`).
+        // The running store goes on: counts survive the reload ([store] changes need a restart).
+        let store = runtime.gatekeepers.current.store
         let load: @Sendable () -> Result<Gatekeeper, ConfigError> = {
             do throws(ConfigError) {
-                return .success(try Gatekeeper(contentsOf: path, logger: logger))
+                return .success(try Gatekeeper(configuration: Configuration(contentsOf: path), logger: logger, store: store))
             } catch {
                 return .failure(error)
             }
@@ -127,6 +136,9 @@ public final class ForwardAuthServer: Sendable {
             if gatekeeper.configuration.listen != old.configuration.listen || gatekeeper.configuration.server != old.configuration.server {
                 logger.warning("reload: [server] changes take effect after a restart", metadata: ["file": "\(path)"])
             }
+            if gatekeeper.configuration.store != old.configuration.store {
+                logger.warning("reload: [store] changes take effect after a restart; the running store keeps its counts", metadata: ["file": "\(path)"])
+            }
             logger.info("reload: new configuration in service", metadata: ["file": "\(path)", "stacks": "\(gatekeeper.stackNames.joined(separator: ","))"])
             metrics.countReload("ok")
             return true
@@ -137,12 +149,22 @@ public final class ForwardAuthServer: Sendable {
         }
     }
 
-    /// Serves until SIGTERM or SIGINT; writes `pidFile` while running.
+    /// One line for systemd's `STATUS=`: what is in service.
+    var status: String {
+        let stacks = runtime.gatekeepers.current.stackNames.count
+        return "serving \(stacks) stack\(stacks == 1 ? "" : "s") on \(listen)"
+    }
+
+    /// Serves until SIGTERM or SIGINT; writes `pidFile` while running. Under systemd
+    /// (`Type=notify`) says `READY=1` once the listener is bound, every plugin having been loaded
+    /// by `init`.
     public func run(pidFile: String?) async throws {
         // Before any listener exists: the connection cap is read from the raised limit.
         let descriptors = DescriptorLimit.raiseToHardLimit()
         let connections = connectionTable()
+        let systemd = SystemdNotifier(environment: ProcessInfo.processInfo.environment, logger: logger)
         let app = try application(connections: connections, onServerRunning: { [logger, listen, settings] _ in
+            systemd.ready(status: self.status)
             logger.info("serving", metadata: [
                 "listen": "\(listen)", "metrics_listen": "\(settings.metricsListen ?? "off")", "pid": "\(getpid())",
                 "max_connections": "\(connections.limit)", "descriptors": "\(descriptors)",
@@ -154,9 +176,17 @@ public final class ForwardAuthServer: Sendable {
         }
         // The runtime stops its pool after the listeners have drained (services stop in reverse order).
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self)),
+            .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self, systemd: systemd)),
         ]
         if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
+        if let path = settings.adminSocket {
+            // Refused before anything listens: a socket another user could replace is no admin channel.
+            try AdminSocket.checkDirectory(of: path)
+            let admin = LockoutAdmin(store: runtime.gatekeepers.current.store, logger: logger)
+            services.append(.init(service: AdminSocket(path: path, admin: admin, logger: logger)))
+        }
+        // Last, so it hears of a shutdown first and says STOPPING=1.
+        services.append(.init(service: SystemdService(notifier: systemd, environment: ProcessInfo.processInfo.environment)))
         if let pidFile {
             try "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
@@ -170,13 +200,18 @@ public final class ForwardAuthServer: Sendable {
 }
 
 /// Reloads the configuration on each SIGHUP until graceful shutdown.
+/// Reloads the configuration on each SIGHUP until graceful shutdown, telling systemd
+/// (`RELOADING=1`, then `READY=1`; the old configuration serves if the new one is refused).
 struct ReloadOnHangup: Service {
     let server: ForwardAuthServer
+    let systemd: SystemdNotifier
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals.cancelOnGracefulShutdown() {
+            systemd.reloading()
             await server.reload()
+            systemd.ready(status: server.status)
         }
     }
 }

@@ -94,6 +94,11 @@ public final class ServerMetrics: Sendable {
         CoreMetrics.Counter(label: "portcullis_connections_shed_total", dimensions: [("reason", reason)], factory: factory).increment()
     }
 
+    /// `portcullis_store_up`: 1 while the `[store]` backend answers, 0 while lockout counts locally.
+    public func setStoreUp(_ up: Bool) {
+        CoreMetrics.Gauge(label: "portcullis_store_up", factory: factory).record(up ? 1 : 0)
+    }
+
     public func countReload(_ result: String) {
         CoreMetrics.Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
     }

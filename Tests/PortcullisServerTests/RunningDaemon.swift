@@ -12,7 +12,8 @@ final class RunningDaemon {
 
     /// Starts the daemon on `configuration` (written to a file in `directory`) and waits (at most
     /// 10 s) until `/healthz` answers on `port`.
-    init(_ configuration: String, port: Int, directory: String, descriptorLimit: Int? = nil, test: XCTestCase) async throws {
+    init(_ configuration: String, port: Int, directory: String, descriptorLimit: Int? = nil,
+         environment: [String: String] = [:], test: XCTestCase) async throws {
         let configPath = directory + "/portcullis.toml"
         logPath = directory + "/serve.log"
         self.port = port
@@ -26,6 +27,7 @@ final class RunningDaemon {
             process.executableURL = URL(fileURLWithPath: serve[0])
             process.arguments = Array(serve.dropFirst())
         }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = process.standardError
         try process.run()
@@ -43,6 +45,7 @@ final class RunningDaemon {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
     var isRunning: Bool { process.isRunning }
+    var pid: Int32 { process.processIdentifier }
 }
 
 /// A minimal HTTP/1.1 client over a blocking loopback socket with send and receive timeouts:

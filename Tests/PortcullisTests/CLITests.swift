@@ -164,7 +164,7 @@ final class CLITests: XCTestCase {
     func testPluginsListsVersionsAndABI() throws {
         let result = try run(["plugins", "--config", demo])
         XCTAssertEqual(result.status, 0, result.stderr)
-        for plugin in ["iplist 1.0.0 (ABI 1.1", "hmac 1.0.0 (ABI 1.1", "crypt 1.0.0 (ABI 1.1"] {
+        for plugin in ["iplist 1.0.0 (ABI 1.2", "hmac 1.0.0 (ABI 1.2", "crypt 1.0.0 (ABI 1.2"] {
             XCTAssertTrue(result.stdout.contains(plugin), result.stdout)
         }
     }

@@ -20,7 +20,7 @@ final class ConfigurationTests: XCTestCase {
 
     func testSemanticErrorsNameLineAndKey() {
         let entry = "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
-        XCTAssertEqual(error("listen = 1\n" + entry), "portcullis.toml:1: listen: unknown setting (expected one of: plugin_dir, proxy, status, response, server, cache, stack)")
+        XCTAssertEqual(error("listen = 1\n" + entry), "portcullis.toml:1: listen: unknown setting (expected one of: plugin_dir, proxy, status, response, server, cache, store, stack)")
         XCTAssertEqual(error(entry + "\n[[stack.default]]\nplugin = \"debug\"\ncontrol = \"mandatory\"\n"),
                        "portcullis.toml:7: stack.default[1].control: 'mandatory' is not a control: expected required, requisite, sufficient, optional or a [verdict=action ...] table")
         XCTAssertEqual(error("[proxy]\ntrusted = [\"10.0.0.1/8\"]\n" + entry),
@@ -114,7 +114,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(error("[server]\nlisten = \"a:1\"\nblocking_threads = 0\n" + entry),
                        "portcullis.toml:3: server.blocking_threads: must be an integer from 1 to 1024")
         XCTAssertEqual(error("[server]\nworkers = 3\n" + entry),
-                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue, original_request, header_timeout, idle_timeout, max_connections, check_timeout, metrics_listen)")
+                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue, original_request, header_timeout, idle_timeout, max_connections, check_timeout, metrics_listen, admin_socket)")
         XCTAssertEqual(error("[server]\noriginal_request = \"traefik\"\n" + entry), "portcullis.toml:2: server.original_request: must be \"x-original\" (nginx) or \"x-forwarded\" (Traefik, Caddy)")
         XCTAssertEqual(error("[cache]\nenabled = \"yes\"\n" + entry), "portcullis.toml:2: cache.enabled: must be true or false")
         XCTAssertEqual(error("[cache]\n\npositive_ttl = -1\n" + entry), "portcullis.toml:3: cache.positive_ttl: must be an integer from 0 to 86400")

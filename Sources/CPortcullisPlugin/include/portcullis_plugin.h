@@ -107,6 +107,8 @@ extern "C" {
 #define PC_LOG_INFO 1u
 #define PC_LOG_WARNING 2u
 #define PC_LOG_ERROR 3u
+#define PC_LOG_NOTICE 4u /* ABI 1.2: a normal but significant event (a lock, an operator's reset);
+                            an older host logs it as an error */
 
 /* A byte string: pointer + length, not NUL-terminated by contract. Every string the host passes
  * has a valid `data`, even when empty (a C plugin need not test for NULL). In what a plugin returns,
@@ -173,7 +175,9 @@ typedef struct pc_result {
     int32_t cache_ttl;    /* seconds this result stays true: < 0 no hint, 0 never cache, > 0 an upper bound */
     uint32_t fail_delay_ms; /* deny: delay the response this long (PAM's fail delay); the host waits
                                without holding a thread. 0 = none */
-    uint32_t reserved1;
+    uint32_t retry_after_s; /* ABI 1.2 (was reserved): deny: seconds after which the same request may
+                               succeed (a lock expires); the host sends it as `Retry-After` on a
+                               locked_out answer. 0 = no hint */
     pc_str principal;     /* allow: who the caller is (UTF-8) */
     const pc_pair *attributes; /* allow: extra facts about the principal (UTF-8 names and values) */
     size_t attribute_count;

@@ -20,6 +20,8 @@ public struct Configuration: Sendable {
     package var server: ServerSettings
     /// `[cache]`: the verification cache for `.cacheable` plugins.
     package var cache: CacheSettings
+    /// `[store]`: where plugins' shared state (lockout) lives. Read at start, like `[server]`.
+    package var store = StoreConfiguration()
     /// In file order.
     public var stacks: [StackConfiguration]
 
@@ -117,7 +119,7 @@ private struct Parser {
     }
 
     mutating func configuration(from root: TOMLTable) throws(ConfigError) -> Configuration {
-        let known = ["plugin_dir", "proxy", "status", "response", "server", "cache", "stack"]
+        let known = ["plugin_dir", "proxy", "status", "response", "server", "cache", "store", "stack"]
         for key in root.keys where !known.contains(key) {
             throw error(key, lineKey: key, "unknown setting (expected one of: \(known.joined(separator: ", ")))")
         }
@@ -132,9 +134,37 @@ private struct Parser {
         let server = try server(root["server"])
         var policy = try responsePolicy(status: root["status"], response: root["response"])
         policy.allowStatus = server.allowStatus
-        return Configuration(
+        var configuration = Configuration(
             file: file, pluginDirectory: pluginDirectory, resolver: try resolver(root["proxy"]), responsePolicy: policy,
             listen: try listen(root["server"]), server: server, cache: try cache(root["cache"]), stacks: stacks)
+        configuration.store = try store(root["store"])
+        return configuration
+    }
+
+    private func store(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> StoreConfiguration {
+        var settings = StoreConfiguration()
+        guard let store = try table(value, "store", known: ["backend", "url", "timeout", "retry_interval", "max_keys"]) else { return settings }
+        if let value = store["backend"] {
+            guard let backend = value.string.flatMap(StoreConfiguration.Backend.init(rawValue:)) else {
+                throw error("store.backend", table: "store", lineKey: "backend", "must be \"memory\" or \"postgres\"")
+            }
+            settings.backend = backend
+        }
+        if let value = store["url"] {
+            guard let url = value.string, url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+                throw error("store.url", table: "store", lineKey: "url", "must be a postgresql:// URL")
+            }
+            guard settings.backend == .postgres else {
+                throw error("store.url", table: "store", lineKey: "url", "is only for backend = \"postgres\"")
+            }
+            settings.url = url
+        } else if settings.backend == .postgres {
+            throw error("store.url", table: "store", lineKey: "backend", "backend = \"postgres\" needs url = \"postgresql://…\"")
+        }
+        if store["timeout"] != nil { settings.timeout = try seconds(store, "store", "timeout", in: 0.01...60) }
+        if store["retry_interval"] != nil { settings.retryInterval = try seconds(store, "store", "retry_interval", in: 0.1...3600) }
+        if store["max_keys"] != nil { settings.maxKeys = try integer(store, "store", "max_keys", in: 1000...100_000_000) }
+        return settings
     }
 
     private func table(_ value: (any TOMLValueConvertible)?, _ name: String, known: [String]) throws(ConfigError) -> TOMLTable? {
@@ -198,7 +228,8 @@ private struct Parser {
     }
 
     private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue", "original_request",
-                                     "header_timeout", "idle_timeout", "max_connections", "check_timeout", "metrics_listen"]
+                                     "header_timeout", "idle_timeout", "max_connections", "check_timeout", "metrics_listen",
+                                     "admin_socket"]
 
     private func listen(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> String {
         guard let server = try table(value, "server", known: Self.serverKeys), let listen = server["listen"] else { return "127.0.0.1:9180" }
@@ -241,6 +272,13 @@ private struct Parser {
                 throw error("server.metrics_listen", table: "server", lineKey: "metrics_listen", "must differ from server.listen")
             }
             settings.metricsListen = text.isEmpty || text == "off" ? nil : text
+        }
+        if let value = server["admin_socket"] {
+            guard let path = value.string, path.hasPrefix("/"), !path.hasSuffix("/"), path.utf8.count < 108 else {
+                throw error("server.admin_socket", table: "server", lineKey: "admin_socket",
+                            "must be an absolute path to a socket file (under 108 bytes), e.g. \"/run/portcullis/admin.sock\"")
+            }
+            settings.adminSocket = path
         }
         return settings
     }

@@ -28,6 +28,9 @@ package struct ServerSettings: Sendable, Equatable {
     /// Where `/metrics` is served, apart from the auth listener (its per-request timings are no
     /// business of whoever can reach `/auth`). nil: not served.
     package var metricsListen: String? = "127.0.0.1:9181"
+    /// The Unix socket of `portcullis lockout` (list, reset): created mode 0600, in a directory no
+    /// one else may write. nil: not served. Nothing over HTTP resets a lockout.
+    package var adminSocket: String?
 
     package enum OriginalRequestHeaders: String, Sendable, Equatable {
         /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI` (and the check's `Host`).

@@ -12,28 +12,25 @@ final class PluginInstance: @unchecked Sendable {
     let library: PluginLibrary
     private let handle: UnsafeMutableRawPointer
     private let host: UnsafeMutablePointer<pc_host>
-    private let sink: Unmanaged<LogSink>
+    private let services: Unmanaged<HostServices>
     /// What the plugin logged at warning level or above while it was created: configuration
     /// warnings, shown by `config check` beside the host's own.
     let creationWarnings: [String]
 
-    init(library: PluginLibrary, arguments: [(name: String, value: String)], logger: Logger) throws(PluginLoadError) {
-        let sink = Unmanaged.passRetained(LogSink(logger: logger, counters: PluginCounters(plugin: library.name)))
+    /// `store`: the process's shared store under this plugin's namespace (ABI 1.2 store services).
+    init(library: PluginLibrary, arguments: [(name: String, value: String)], logger: Logger, store: StoreAccess? = nil) throws(PluginLoadError) {
+        let sink = LogSink(logger: logger)
+        let services = Unmanaged.passRetained(HostServices(sink: sink, store: store, counters: PluginCounters(plugin: library.name)))
         let host = UnsafeMutablePointer<pc_host>.allocate(capacity: 1)
         host.initialize(to: pc_host())
         host.pointee.struct_size = UInt32(MemoryLayout<pc_host>.size)
         host.pointee.abi_minor = PORTCULLIS_ABI_MINOR
-        host.pointee.context = sink.toOpaque()
+        host.pointee.context = services.toOpaque()
         host.pointee.log = { context, level, message in
-            guard let context else { return }
-            Unmanaged<LogSink>.fromOpaque(context).takeUnretainedValue().log(level: level, message)
+            HostServices.from(context)?.sink.log(level: level, message)
         }
-        host.pointee.count = { context, name, labels, labelCount, amount in
-            guard let context else { return }
-            let sink = Unmanaged<LogSink>.fromOpaque(context).takeUnretainedValue()
-            let pairs = UnsafeBufferPointer(start: labels, count: labels == nil ? 0 : labelCount).map { (CArena.string($0.name), CArena.string($0.value)) }
-            sink.counters.count(name: CArena.string(name), labels: pairs, amount: amount, logger: sink.logger)
-        }
+        if store != nil { HostServices.installStore(into: host) }
+        HostServices.installCount(into: host)
 
         var created: UnsafeMutableRawPointer? = nil
         var error = [CChar](repeating: 0, count: 1024)
@@ -43,12 +40,12 @@ final class PluginInstance: @unchecked Sendable {
         guard status == 0, let created else {
             let message = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             host.deallocate()
-            sink.release()
+            services.release()
             throw .createFailed(plugin: library.name, message: message.isEmpty ? "create failed without a message" : message)
         }
         self.library = library
-        self.sink = sink
-        creationWarnings = sink.takeUnretainedValue().endCreation()
+        self.services = services
+        creationWarnings = sink.endCreation()
         self.host = host
         handle = created
     }
@@ -56,7 +53,7 @@ final class PluginInstance: @unchecked Sendable {
     deinit {
         library.descriptor.pointee.destroy?(handle)
         host.deallocate()
-        sink.release()
+        services.release()
     }
 
     /// Calls the plugin and copies its answer out, then lets the plugin release its memory.
@@ -93,6 +90,8 @@ struct PluginAnswer: Sendable {
     /// Seconds; nil = no hint.
     var cacheTTL: Int?
     var failDelayMilliseconds: Int
+    /// ABI 1.2: seconds until the same request may succeed (a lock expires); 0 = no hint.
+    var retryAfterSeconds = 0
 
     init(_ result: pc_result) {
         rawVerdict = result.verdict
@@ -106,6 +105,7 @@ struct PluginAnswer: Sendable {
         self.detail = detail.isEmpty ? nil : detail
         cacheTTL = result.cache_ttl < 0 ? nil : Int(result.cache_ttl)
         failDelayMilliseconds = Int(result.fail_delay_ms)
+        retryAfterSeconds = Int(result.retry_after_s)
     }
 
     init(verdict: Verdict, reason: ReasonCode? = nil, principal: String = "", challenge: String? = nil, detail: String? = nil) {
@@ -123,14 +123,9 @@ struct PluginAnswer: Sendable {
 /// Receives a plugin instance's log lines.
 final class LogSink: Sendable {
     let logger: Logger
-    /// The `count` service (ABI 1.2), which shares this context.
-    let counters: PluginCounters
     /// Warnings logged during create(); nil once the instance exists.
     private let creationWarnings = Mutex<[String]?>([])
-    init(logger: Logger, counters: PluginCounters) {
-        self.logger = logger
-        self.counters = counters
-    }
+    init(logger: Logger) { self.logger = logger }
 
     func endCreation() -> [String] {
         creationWarnings.withLock { warnings in
@@ -142,10 +137,11 @@ final class LogSink: Sendable {
     func log(level: UInt32, _ message: pc_str) {
         // A plugin's message may quote the request: one line, bounded.
         let text = LogText.escaped(CArena.string(message))
-        if level >= PC_LOG_WARNING { creationWarnings.withLock { $0?.append(text) } }
+        if level == PC_LOG_WARNING || level == PC_LOG_ERROR { creationWarnings.withLock { $0?.append(text) } }
         switch level {
         case PC_LOG_DEBUG: logger.debug("\(text)")
         case PC_LOG_INFO: logger.info("\(text)")
+        case PC_LOG_NOTICE: logger.notice("\(text)")
         case PC_LOG_WARNING: logger.warning("\(text)")
         default: logger.error("\(text)")
         }

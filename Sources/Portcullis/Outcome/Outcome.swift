@@ -37,6 +37,9 @@ public struct Outcome: Sendable {
     /// The entry whose result became the stack's status: the last allow that counted, or the
     /// failure that was kept. nil when the host decided (nothing decided, no principal, a host failure).
     public package(set) var decidedBy: Int? = nil
+    /// The longest time a deny's plugins said the same request may succeed again (a lock's time
+    /// left, ABI 1.2 `retry_after_s`): `Retry-After` on a `locked_out` answer. Never slept.
+    public package(set) var retryAfter: Duration? = nil
     /// The plugins to tell how this decision ended (ABI 1.1 `observe`); nil when none observes.
     package var observation: Observation? = nil
 

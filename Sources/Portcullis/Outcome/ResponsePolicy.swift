@@ -65,7 +65,7 @@ public struct ResponsePolicy: Sendable {
         case .accountExpired: "The account has expired."
         case .lockedOut: "Too many failed attempts; try again later."
         case .ipNotAllowed: "Access from this network is not allowed."
-        case .csrfFailed: "The request failed CSRF validation."
+        case .csrfFailed: "Cross-site request refused."
         case .insufficientPermissions: "You do not have permission to access this resource."
         case .pluginError: "Authentication failed because of an internal error."
         case .backendUnavailable: "The authentication service is temporarily unavailable."
@@ -98,8 +98,8 @@ public struct ResponsePolicy: Sendable {
             let scope = outcome.challenges.filter { $0.lowercased().contains("error=\"insufficient_scope\"") }
             if !scope.isEmpty { headers.append(HTTPHeader("WWW-Authenticate", scope.joined(separator: ", "))) }
         }
-        if reason == .lockedOut, outcome.failDelay > .zero {
-            headers.append(HTTPHeader("Retry-After", String(max(1, outcome.failDelay.components.seconds))))
+        if reason == .lockedOut, let retry = outcome.retryAfter ?? (outcome.failDelay > .zero ? outcome.failDelay : nil) {
+            headers.append(HTTPHeader("Retry-After", String(max(1, retry.components.seconds))))
         }
         if outcome.status == 503 {
             headers.append(HTTPHeader("Retry-After", "1"))

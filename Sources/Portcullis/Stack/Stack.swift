@@ -67,6 +67,7 @@ package final class Stack: Sendable {
         var trace: [TraceStep] = []
         var challenges: [String] = []
         var failDelay = 0
+        var retryAfter = 0
         var cacheTTL: Int? = nil
         var identity = IdentityLayout()
         var identityLaidOut = dispatch.identityRevision
@@ -94,7 +95,10 @@ package final class Stack: Sendable {
                 let action = result.verdict.map(entry.control.action) ?? .bad
 
                 if let challenge = answer.challenge, !challenges.contains(challenge) { challenges.append(challenge) }
-                if result.verdict == .deny { failDelay = max(failDelay, answer.failDelayMilliseconds) }
+                if result.verdict == .deny {
+                    failDelay = max(failDelay, answer.failDelayMilliseconds)
+                    retryAfter = max(retryAfter, answer.retryAfterSeconds)
+                }
                 if result.verdict == .allow, action == .ok || action == .done, let ttl = answer.cacheTTL {
                     cacheTTL = min(cacheTTL ?? ttl, ttl)
                 }
@@ -125,7 +129,8 @@ package final class Stack: Sendable {
             principal: allowed ? dispatch.principal : nil, attributes: allowed ? dispatch.attributes : [],
             challenges: challenges, trace: trace, stack: name, client: request.client, clientSource: request.clientSource,
             credential: request.credential.summary, note: note, failDelay: .milliseconds(failDelay),
-            cacheTTL: allowed ? cacheTTL : nil, decidedBy: decidedBy)
+            cacheTTL: allowed ? cacheTTL : nil, decidedBy: decidedBy,
+            retryAfter: !allowed && retryAfter > 0 ? .seconds(retryAfter) : nil)
         return (outcome, answered)
     }
 

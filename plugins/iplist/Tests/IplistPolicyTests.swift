@@ -16,6 +16,7 @@ final class IplistPolicyTests: XCTestCase {
         switch outcome {
         case .allow(let identity, _, _): "allow(\(identity.principal))"
         case .deny(let reason, let challenge, _, let delay): "deny(\(reason.code), \(challenge ?? "-"), \(delay.map { "\($0)" } ?? "-"))"
+        case .lockedOut(let retry, _): "lockedOut(\(retry))"
         case .ignore: "ignore"
         case .error(let reason, _): "error(\(reason.code))"
         }

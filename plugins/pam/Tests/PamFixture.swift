@@ -103,7 +103,7 @@ func assertError(
 extension PluginOutcome {
     var detail: String? {
         switch self {
-        case .allow(_, let detail, _), .deny(_, _, let detail, _), .ignore(_, let detail): detail
+        case .allow(_, let detail, _), .deny(_, _, let detail, _), .ignore(_, let detail), .lockedOut(_, let detail): detail
         case .error(_, let detail): detail
         }
     }

@@ -1,11 +1,11 @@
 import Synchronization
 
 /// Races work that cannot be interrupted (a plugin call on a pool thread) against a deadline.
-enum Deadline {
+package enum Deadline {
     /// The result of `work`, or nil when `timeout` passes first. `work` runs in its own task and is
     /// never abandoned half-way: after a timeout it finishes in the background and its result is
     /// dropped (a task group would instead wait for it, which is what the deadline must not do).
-    static func race<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
+    package static func race<T: Sendable>(_ timeout: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
         await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             let answer = FirstAnswer(continuation)
             let timer = Task {

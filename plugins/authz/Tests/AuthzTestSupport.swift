@@ -65,6 +65,7 @@ extension PluginOutcome {
         case .allow(_, let detail, _): detail
         case .deny(_, _, let detail, _): detail
         case .ignore(_, let detail): detail
+        case .lockedOut(_, let detail): detail
         case .error(_, let detail): detail
         }
     }

@@ -48,7 +48,10 @@ let package = Package(
         // The host: config, loader, stacks, dispatcher, outcome and its HTTP mapping.
         .target(
             name: "Portcullis",
-            dependencies: ["CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork", tomlKit, logging, crypto]
+            dependencies: [
+                "CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork", tomlKit, logging, crypto,
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
         ),
 
         // How a request is decided, for every way in: snapshot, pool, deadline, log, observers.
@@ -168,6 +171,7 @@ addSwiftPlugin(
 addSwiftPlugin("iplist", bench: [], tests: [logging])
 addSwiftPlugin("pam", dependencies: ["CLibpam"], bench: ["CPortcullisPlugin", "CLibpam"])
 addSwiftPlugin("faillock", bench: ["Portcullis", "PortcullisProtocol", "PortcullisPostgresStore", logging], tests: [logging, "PortcullisProtocol", "PortcullisRuntime"])
+addSwiftPlugin("authz", dependencies: [tomlKit, "PortcullisNetwork"], bench: [], tests: [logging, "CryptPlugin", "HmacPlugin", crypto])
 
 /// Declares the Swift plugin of plugins/NAME (for "crypt"):
 /// - `CryptPlugin` (plugins/crypt/Sources/CryptPlugin): the plugin on the SDK, plus `dependencies`;

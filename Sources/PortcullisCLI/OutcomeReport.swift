@@ -1,3 +1,4 @@
+import Foundation
 import Portcullis
 import PortcullisProtocol
 
@@ -20,7 +21,14 @@ enum OutcomeReport {
             let reason = step.reason.map { " \($0)" } ?? ""
             lines.append("    #\(step.index) \(step.plugin) [\(step.control)] -> \(step.verdict)\(reason), action \(step.action) (\(String(format: step.micros)) µs)")
             if let challenge = step.challenge { lines.append("       challenge: \(LogText.escaped(challenge))") }
-            if let detail = step.detail { lines.append("       detail: \(LogText.escaped(detail))") }
+            if let detail = step.detail {
+                if let fields = DetailFields(detail) {
+                    lines.append("       detail:")
+                    lines += fields.lines.map { "         " + $0 }
+                } else {
+                    lines.append("       detail: \(LogText.escaped(detail))")
+                }
+            }
         }
         if outcome.trace.isEmpty { lines.append("    (no entry ran)") }
         if let note = outcome.note { lines.append("  note: \(LogText.escaped(note))") }
@@ -43,6 +51,8 @@ enum OutcomeReport {
                 ("micros", String(format: step.micros)),
                 ("challenge", JSONText.optional(step.challenge)),
                 ("detail", JSONText.optional(step.detail)),
+                // A detail that is a JSON object (authz's explanation) also as itself, for programs.
+                ("fields", step.detail.flatMap { DetailFields($0) }.map(\.json) ?? "null"),
             ])
         }
         var headers: [(String, String)] = []
@@ -62,6 +72,53 @@ enum OutcomeReport {
             ("note", JSONText.optional(outcome.note)),
             ("trace", JSONText.array(trace)),
         ])
+    }
+}
+
+/// A plugin detail written as one JSON object (docs/plugin-abi.md, "Details"): authz's rules
+/// tried and the one that decided. Shown as fields, one per line, in the order below and then
+/// by name; any other detail is shown as the text it is.
+struct DetailFields {
+    static let order = ["decision", "method", "path", "path_refused", "rule", "effect", "why", "nearest_allow", "shadow", "tried"]
+    /// The detail itself, checked to be a JSON object.
+    let json: String
+    private let object: [String: Any]
+
+    init?(_ detail: String) {
+        guard detail.hasPrefix("{"), let data = detail.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        json = detail
+        self.object = object
+    }
+
+    var lines: [String] {
+        var lines: [String] = []
+        for key in Self.ordered(object.keys) {
+            guard let value = object[key] else { continue }
+            if let items = value as? [Any], items.contains(where: { $0 is [String: Any] }) {
+                lines.append("\(key):")
+                lines += items.map { "  - " + Self.text($0) }
+            } else {
+                lines.append("\(key): \(Self.text(value))")
+            }
+        }
+        return lines
+    }
+
+    private static func ordered(_ keys: Dictionary<String, Any>.Keys) -> [String] {
+        order.filter(keys.contains) + keys.filter { !order.contains($0) }.sorted()
+    }
+
+    /// One value on one line: strings quoted and escaped, objects as `key=value` pairs.
+    private static func text(_ value: Any) -> String {
+        switch value {
+        case let text as String: "\"\(LogText.escaped(text))\""
+        case let object as [String: Any]: ordered(object.keys).compactMap { key in object[key].map { "\(key)=\(text($0))" } }.joined(separator: " ")
+        case let items as [Any]: items.map(text).joined(separator: ", ")
+        case is NSNull: "none"
+        default: LogText.escaped("\(value)")
+        }
     }
 }
 

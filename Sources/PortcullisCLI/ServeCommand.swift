@@ -45,6 +45,8 @@ struct ServeCommand: ParsableCommand {
             writeError("portcullis: \(error)")
             throw ExitCode(2)
         }
+        // Plugins' counters (the host's `count` service) go to the daemon's /metrics.
+        server.metrics.bootstrapProcessMetrics()
         // Swift concurrency runs on NIO's event loops: a request is handled on the thread that read
         // it, with no hop to the global pool and back (a third of the daemon's throughput). Safe
         // here because nothing blocks in a task: blocking plugins run on the bounded pool, and a

@@ -1,4 +1,5 @@
 internal import CPortcullisPlugin
+import PortcullisProtocol
 
 /// The services the host offers an instance (today: its log). Thread-safe.
 public struct PluginHost: @unchecked Sendable {
@@ -90,5 +91,26 @@ extension PluginHost {
     private static func withKey<T>(_ key: String, _ body: (UnsafeRawBufferPointer) -> T) -> T {
         var key = key
         return key.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+// MARK: - count (ABI 1.2)
+
+extension PluginHost {
+    /// Adds `amount` to the counter `name` in the host's metrics (the daemon's `/metrics`).
+    /// The host accepts only names `portcullis_<plugin name>_…_total`, and label values must come
+    /// from configuration (a rule's name), never from a request (a path, a user): every distinct
+    /// set of labels is a series kept for the life of the process. Does nothing on a host without
+    /// the service (one older than 1.2 leaves the slot NULL).
+    public func count(_ name: String, labels: [(name: String, value: String)] = [], by amount: UInt64 = 1) {
+        guard let raw, let count = raw.pointee.count else { return }
+        var name = name
+        CArena.withPairs(labels) { pairs, pairCount in
+            name.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) {
+                    count(raw.pointee.context, pc_str(data: $0.baseAddress, length: $0.count), pairs, pairCount, amount)
+                }
+            }
+        }
     }
 }

@@ -35,6 +35,13 @@ public final class ServerMetrics: Sendable {
         self.factory = factory
     }
 
+    /// Makes this registry the process's swift-metrics backend, so that what plugins count through
+    /// the host's `count` service (ABI 1.2) appears in the same `/metrics`. Once per process
+    /// (swift-metrics' rule): `portcullis serve` calls it; tests and embedders with several servers need not.
+    public func bootstrapProcessMetrics() {
+        MetricsSystem.bootstrap(factory)
+    }
+
     /// Records one decision: its count by stack/decision/reason, its duration, each plugin call's
     /// latency (calls answered from the cache are counted as hits instead), and cache misses.
     public func record(_ outcome: Outcome, gatekeeper: Gatekeeper, elapsed: Duration) {

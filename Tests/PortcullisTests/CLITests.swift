@@ -18,7 +18,7 @@ final class CLITests: XCTestCase {
             XCTAssertFalse(linked.contains(library), "portcullis links \(library):\n\(linked)")
         }
         let symbols = try TestSupport.run("/usr/bin/env", ["nm", "-C", portcullis]).stdout
-        for plugin in ["CryptPlugin", "HmacPlugin", "IplistPlugin", "PamPlugin", "crypt_rn", "pam_start"] {
+        for plugin in ["AuthzPlugin", "CryptPlugin", "HmacPlugin", "IplistPlugin", "PamPlugin", "crypt_rn", "pam_start"] {
             XCTAssertFalse(symbols.contains(plugin), "portcullis contains \(plugin)")
         }
     }
@@ -26,7 +26,7 @@ final class CLITests: XCTestCase {
     func testConfigCheckOnTheDemo() throws {
         let result = try run(["config", "check", demo])
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertTrue(result.stdout.contains("ok (2 stacks, 5 entries)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("ok (3 stacks, 8 entries)"), result.stdout)
         XCTAssertFalse(result.stdout.contains("warning"), result.stdout)
     }
 

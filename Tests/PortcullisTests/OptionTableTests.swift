@@ -63,7 +63,7 @@ final class OptionTableTests: XCTestCase {
         let names = try FileManager.default.contentsOfDirectory(atPath: root).filter {
             FileManager.default.fileExists(atPath: "\(root)/\($0)/README.md")
         }.sorted()
-        XCTAssertEqual(names, ["crypt", "csrf", "debug", "faillock", "hmac", "iplist", "pam"])
+        XCTAssertEqual(names, ["authz", "crypt", "csrf", "debug", "faillock", "hmac", "iplist", "pam"])
         for name in names {
             let readme = try String(contentsOfFile: "\(root)/\(name)/README.md", encoding: .utf8)
             let documented = try XCTUnwrap(Self.argumentTable(readme), "plugins/\(name)/README.md has no argument table")

@@ -5,6 +5,8 @@
 #   no credentials          → 401 with both challenges, passed through by nginx
 #   right Basic / Bearer    → 200 from the upstream, with the user header
 #   denied client address   → 403
+#   authz (stack api)       → allowed reaches the upstream; forbidden → 403, without
+#                             WWW-Authenticate for Basic, with insufficient_scope for Bearer
 #   daemon stopped          → 500 (fail closed)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,7 +32,7 @@ contains() { # description, needle, haystack
 }
 
 # Portcullis: the demo stacks, plus one that refuses the loopback network (our only client address).
-cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt "$work/"
+cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt examples/demo/groups examples/demo/api-rules.toml "$work/"
 sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
   examples/demo/portcullis.toml > "$work/portcullis.toml"
 grep -q "^metrics_listen = \"127.0.0.1:$metrics\"" "$work/portcullis.toml" || { echo "the demo config sets no metrics_listen"; exit 1; }
@@ -100,6 +102,22 @@ http {
             proxy_set_header X-Auth-User \$portcullis_user;
             proxy_pass http://127.0.0.1:$upstream;
         }
+        location /api/ {
+            auth_request /_portcullis/api;
+            auth_request_set \$portcullis_user \$upstream_http_x_auth_user;
+            proxy_set_header X-Auth-User \$portcullis_user;
+            # RFC 6750 §3.1: a 403 for a token without the scope carries its challenge; nginx
+            # copies WWW-Authenticate only on 401, so the 403 page adds it (empty: no header).
+            auth_request_set \$portcullis_challenge \$upstream_http_www_authenticate;
+            error_page 401 = @portcullis_unauthorized;
+            error_page 403 = @portcullis_forbidden;
+            proxy_pass http://127.0.0.1:$upstream;
+        }
+        location @portcullis_forbidden {
+            add_header WWW-Authenticate \$portcullis_challenge always;
+            default_type application/problem+json;
+            return 403 '{"type":"about:blank","title":"Forbidden","status":403}';
+        }
         location @portcullis_unauthorized {
             default_type application/problem+json;
             return 401 '{"type":"about:blank","title":"Unauthorized","status":401}';
@@ -155,6 +173,25 @@ gate=$(curl -s -D - -o /dev/null "$url/gate/x")
 check "gate stack, allowed network, no credentials → 401" "401" "$(echo "$gate" | head -1 | awk '{print $2}')"
 contains "gate stack asks for the password" 'WWW-Authenticate: Basic realm="Restricted", charset="UTF-8"' "$gate"
 check "gate stack, allowed network, right Basic → 200" "hello to [alice]" "$(curl -s -u alice:wonderland "$url/gate/x" | sed 's/upstream says //')"
+
+echo "authz (stack api):"
+check "reader reads → 200 from the upstream" "hello to [bob]" "$(curl -s -u bob:builder "$url/api/items" | sed 's/upstream says //')"
+check "admin deletes → 200" "200" "$(status -X DELETE -u alice:wonderland "$url/api/items/7")"
+forbidden=$(curl -s -D - -o /dev/null -X DELETE -u bob:builder "$url/api/items/7")
+check "reader deletes → 403" "403" "$(echo "$forbidden" | head -1 | awk '{print $2}')"
+check "Basic 403 has no WWW-Authenticate" "0" "$(echo "$forbidden" | grep -ci '^WWW-Authenticate:')"
+check "raw \$request_uri normalized before matching" "200" "$(status -u bob:builder "$url/api//items;jsessionid=1/./x")"
+check "encoded slash refused (nginx decodes it, an upstream may not)" "403" "$(status -u bob:builder "$url/api%2fitems")"
+none=$(curl -s -D - -o /dev/null "$url/api/items")
+check "no credentials → 401" "401" "$(echo "$none" | head -1 | awk '{print $2}')"
+contains "401 offers both challenges" 'Bearer realm="demo", Basic realm="demo", charset="UTF-8"' "$none"
+scoped=$("$bin/portcullis" token issue --keys examples/demo/keys.jwks --sub carol --ttl 5m --claim scope=api:read)
+check "token with api:read reads → 200" "hello to [carol]" "$(curl -s -H "Authorization: Bearer $scoped" "$url/api/items" | sed 's/upstream says //')"
+unscoped=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $token" "$url/api/items")
+check "token without the scope → 403" "403" "$(echo "$unscoped" | head -1 | awk '{print $2}')"
+contains "Bearer 403 says insufficient_scope" 'WWW-Authenticate: Bearer error="insufficient_scope", scope="api:read"' "$(echo "$unscoped" | tr -d '\r')"
+metrics_text=$(curl -s "http://127.0.0.1:$metrics/metrics")
+contains "rule matches counted" 'portcullis_authz_rule_matches_total{stack="api",rule="readers read",effect="allow",shadow="false"}' "$metrics_text"
 
 kill "$portcullis_pid"
 wait "$portcullis_pid" 2>/dev/null

@@ -16,14 +16,26 @@ struct StoreAccess: Sendable {
     }
 }
 
-/// What `pc_host.context` points at for one instance: its log and its part of the shared store.
+/// What `pc_host.context` points at for one instance: its log, its counters and its part of the shared store.
 final class HostServices: Sendable {
     let sink: LogSink
     let store: StoreAccess?
+    /// The `count` service: counters under the plugin's name in the process's metrics.
+    let counters: PluginCounters?
 
-    init(sink: LogSink, store: StoreAccess?) {
+    init(sink: LogSink, store: StoreAccess?, counters: PluginCounters? = nil) {
         self.sink = sink
         self.store = store
+        self.counters = counters
+    }
+
+    /// Fills the ABI 1.2 `count` service of `host`.
+    static func installCount(into host: UnsafeMutablePointer<pc_host>) {
+        host.pointee.count = { context, name, labels, labelCount, amount in
+            guard let services = HostServices.from(context), let counters = services.counters else { return }
+            let pairs = UnsafeBufferPointer(start: labels, count: labels == nil ? 0 : labelCount).map { (CArena.string($0.name), CArena.string($0.value)) }
+            counters.count(name: CArena.string(name), labels: pairs, amount: amount, logger: services.sink.logger)
+        }
     }
 
     static func from(_ context: UnsafeMutableRawPointer?) -> HostServices? {

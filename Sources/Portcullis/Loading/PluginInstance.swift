@@ -20,7 +20,7 @@ final class PluginInstance: @unchecked Sendable {
     /// `store`: the process's shared store under this plugin's namespace (ABI 1.2 store services).
     init(library: PluginLibrary, arguments: [(name: String, value: String)], logger: Logger, store: StoreAccess? = nil) throws(PluginLoadError) {
         let sink = LogSink(logger: logger)
-        let services = Unmanaged.passRetained(HostServices(sink: sink, store: store))
+        let services = Unmanaged.passRetained(HostServices(sink: sink, store: store, counters: PluginCounters(plugin: library.name)))
         let host = UnsafeMutablePointer<pc_host>.allocate(capacity: 1)
         host.initialize(to: pc_host())
         host.pointee.struct_size = UInt32(MemoryLayout<pc_host>.size)
@@ -30,6 +30,7 @@ final class PluginInstance: @unchecked Sendable {
             HostServices.from(context)?.sink.log(level: level, message)
         }
         if store != nil { HostServices.installStore(into: host) }
+        HostServices.installCount(into: host)
 
         var created: UnsafeMutableRawPointer? = nil
         var error = [CChar](repeating: 0, count: 1024)

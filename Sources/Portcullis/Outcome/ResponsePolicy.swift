@@ -92,6 +92,11 @@ public struct ResponsePolicy: Sendable {
             // All challenges in one field (RFC 9110 §11.6.1 allows a comma-separated list):
             // proxies that copy a single header (nginx auth_request_set) pass them all.
             headers.append(HTTPHeader("WWW-Authenticate", outcome.challenges.joined(separator: ", ")))
+        } else if outcome.status == 403, reason == .insufficientPermissions {
+            // RFC 6750 §3.1: a token without the scope a resource needs gets a 403 whose challenge
+            // says `error="insufficient_scope"` and which scopes; no other challenge on a 403.
+            let scope = outcome.challenges.filter { $0.lowercased().contains("error=\"insufficient_scope\"") }
+            if !scope.isEmpty { headers.append(HTTPHeader("WWW-Authenticate", scope.joined(separator: ", "))) }
         }
         if reason == .lockedOut, let retry = outcome.retryAfter ?? (outcome.failDelay > .zero ? outcome.failDelay : nil) {
             headers.append(HTTPHeader("Retry-After", String(max(1, retry.components.seconds))))

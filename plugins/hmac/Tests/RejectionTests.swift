@@ -236,6 +236,8 @@ final class RejectionTests: XCTestCase {
         ).get()
         XCTAssertEqual(verified.attributes, [
             Attribute("role", "admin"), Attribute("scope", "read write"), Attribute("groups", "a,b"), Attribute("level", "3"),
+            // Derived from `scope` whatever `expose` says (DerivedAttributesTests).
+            Attribute("scopes", "read,write"),
         ])
     }
 

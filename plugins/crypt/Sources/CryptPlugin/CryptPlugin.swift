@@ -28,12 +28,15 @@ public struct CryptPlugin: PortcullisPlugin {
         .string("realm", help: "the realm of the Basic challenge (default \"\(defaultRealm)\")"),
         .string("format", help: "htpasswd, shadow, or detect (default: detect from the first entry)"),
         .bool("allow_plaintext", help: "accept plaintext passwords in the file (default false)"),
+        .string("groups_file", help: "an Apache AuthGroupFile ('group: user user'); the user's groups become the groups attribute"),
     ]
     static let defaultRealm = "Restricted"
 
     /// The challenge this plugin offers with every answer but allow.
     public let challenge: String?
     let table: PasswordTable
+    /// `groups_file`, reloaded like the password file.
+    let groups: WatchedFile<GroupFile>?
 
     public init(options: PluginOptions, host: PluginHost) throws {
         try self.init(options: options, checkInterval: .seconds(1)) { host.log($0, $1) }
@@ -48,10 +51,12 @@ public struct CryptPlugin: PortcullisPlugin {
         table = try PasswordTable(
             path: options.string("file") ?? "", format: PasswordFile.Format(rawValue: formatName),
             allowPlaintext: options.bool("allow_plaintext", default: false), checkInterval: checkInterval, log: log)
+        groups = try options.string("groups_file").map { try WatchedFile(groupsPath: $0, checkInterval: checkInterval, log: log) }
     }
 
-    /// Changes with every reload of the password file: cached answers from the old file stop counting.
-    public var generation: UInt64 { table.generation }
+    /// Changes with every reload of the password or group file (both only count up, so their sum
+    /// changes whenever either does): cached answers from an old file stop counting.
+    public var generation: UInt64 { table.generation &+ (groups?.generation ?? 0) }
 
     public func check(_ request: PluginRequest) -> PluginOutcome {
         switch request.credential {
@@ -85,9 +90,13 @@ public struct CryptPlugin: PortcullisPlugin {
             }
             // The allow stays true until the next day on which the entry could expire.
             if let day = aging.nextRefusalDay(after: today) {
-                return .allow(Identity(principal: entry.principal), cacheTTL: day * 86_400 - now)
+                return .allow(identity(entry, user: user), cacheTTL: day * 86_400 - now)
             }
         }
-        return .allow(Identity(principal: entry.principal))
+        return .allow(identity(entry, user: user))
+    }
+
+    private func identity(_ entry: PasswordFile.Entry, user: UnsafeRawBufferPointer) -> Identity {
+        Identity(principal: entry.principal, attributes: groups?.current().attributes(of: Array(user)) ?? [])
     }
 }

@@ -29,6 +29,8 @@ public struct HmacPlugin: PortcullisPlugin {
         .list("audience", help: "require aud to contain one of these"),
         .list("required", help: "claims that must be present (exp and sub always are)"),
         .list("expose", help: "claims passed on as outcome attributes"),
+        .string("groups_claim", help: "claim (or dotted path, e.g. realm_access.groups) whose string or array becomes the groups attribute"),
+        .string("roles_claim", help: "claim (or dotted path, e.g. realm_access.roles) whose string or array becomes the roles attribute"),
         .string("revoked", help: "path to a file of revoked jti values, one per line"),
         .integer("max_length", in: 256...65536, help: "longest token accepted, bytes (default 8192)"),
         .integer("reload_interval", in: 0...3600, help: "seconds between checks of the files for changes; 0 never re-reads them (default 1)"),
@@ -46,6 +48,14 @@ public struct HmacPlugin: PortcullisPlugin {
         let seconds = options.integer("reload_interval", default: 1)
         reloadInterval = seconds > 0 ? seconds : nil
         let interval = reloadInterval.map { Duration.seconds($0) }
+        func claimPath(_ name: String) throws(PluginConfigurationError) -> ClaimPath? {
+            guard let text = options.string(name) else { return nil }
+            guard let path = ClaimPath(text) else { throw PluginConfigurationError("argument '\(name)' must be a claim name or a dotted path like realm_access.roles") }
+            return path
+        }
+        for name in options.list("expose") where DerivedAttributes.names.contains(name) {
+            throw PluginConfigurationError("argument 'expose' must not list '\(name)': the plugin derives that attribute (scopes from scope and scp, groups and roles from groups_claim and roles_claim)")
+        }
         verifier = TokenVerifier(policy: TokenPolicy(
             leeway: Double(options.integer("leeway", default: 30)),
             maxAge: options.contains("max_age") ? Double(options.integer("max_age", default: 0)) : nil,
@@ -53,7 +63,8 @@ public struct HmacPlugin: PortcullisPlugin {
             audiences: options.list("audience"),
             requiredClaims: options.list("required"),
             exposedClaims: options.list("expose"),
-            maxLength: options.integer("max_length", default: 8192)))
+            maxLength: options.integer("max_length", default: 8192),
+            groupsClaim: try claimPath("groups_claim"), rolesClaim: try claimPath("roles_claim")))
         // Loaded now: a key file that is missing or wrong at start is a configuration error.
         keys = try WatchedFile(path: options.string("keys") ?? "", what: "keys", interval: interval, log: host.log) {
             try KeySet(contentsOf: $0)

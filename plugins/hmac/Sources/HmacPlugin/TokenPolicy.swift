@@ -18,11 +18,18 @@ public struct TokenPolicy: Sendable {
     public var exposedClaims: [String]
     /// Tokens longer than this are refused before any decoding.
     public var maxLength: Int
+    /// Where the token keeps its groups and roles (`groups_claim`, `roles_claim`); scopes are
+    /// always read from `scope` and `scp`.
+    public var groupsClaim: ClaimPath?
+    public var rolesClaim: ClaimPath?
 
     public init(
         leeway: Double = 30, maxAge: Double? = nil, issuer: String? = nil, audiences: [String] = [],
-        requiredClaims: [String] = [], requireSubject: Bool = true, exposedClaims: [String] = [], maxLength: Int = 8192
+        requiredClaims: [String] = [], requireSubject: Bool = true, exposedClaims: [String] = [], maxLength: Int = 8192,
+        groupsClaim: ClaimPath? = nil, rolesClaim: ClaimPath? = nil
     ) {
+        self.groupsClaim = groupsClaim
+        self.rolesClaim = rolesClaim
         self.requireSubject = requireSubject
         self.leeway = leeway
         self.maxAge = maxAge

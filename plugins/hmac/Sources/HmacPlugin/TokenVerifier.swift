@@ -127,9 +127,10 @@ public struct TokenVerifier: Sendable {
             guard let jti = TokenID.text(of: value) else { throw .invalidClaim("jti") }
             if let revoked, !revoked.ids.isEmpty, revoked.contains(jti) { throw .revoked }
         }
-        let attributes = policy.exposedClaims.compactMap { name in
+        var attributes = policy.exposedClaims.compactMap { name in
             claims[name].flatMap(Self.attributeText).map { Attribute(name, $0) }
         }
+        attributes += try DerivedAttributes(groupsClaim: policy.groupsClaim, rolesClaim: policy.rolesClaim).attributes(from: claims)
         let remaining = (validUntil - now).rounded(.down)
         return VerifiedToken(
             subject: subject, kid: key.kid, algorithm: key.algorithm, claims: claims, attributes: attributes,

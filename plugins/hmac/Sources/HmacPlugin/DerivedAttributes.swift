@@ -1,0 +1,60 @@
+import PortcullisPluginKit
+
+/// The identity attributes the plugin derives from standard claims, named and shaped as every
+/// plugin writes them (docs/plugin-abi.md, multi-valued attributes: one attribute, items joined
+/// by ','):
+/// - `scopes` from `scope` (a space-separated string, RFC 8693 §4.2, RFC 9068 §2.2.3) and `scp`
+///   (a string or an array of strings, as Microsoft Entra and Okta send it);
+/// - `groups` from `groups_claim`, `roles` from `roles_claim` (a string or an array of strings).
+///
+/// A claim of the wrong type refuses the token (`invalid_claim`): a malformed list is not read
+/// as an empty one. An item that contains ',' cannot be carried and is left out (it could never
+/// equal a rule's item, which cannot contain one either); duplicates are dropped.
+struct DerivedAttributes: Sendable {
+    static let names = ["scopes", "groups", "roles"]
+    var groupsClaim: ClaimPath?
+    var rolesClaim: ClaimPath?
+
+    func attributes(from claims: JSONObject) throws(TokenRejection) -> [Attribute] {
+        var attributes: [Attribute] = []
+        var scopes: [String] = []
+        for name in ["scope", "scp"] {
+            guard let value = claims[name] else { continue }
+            // RFC 8693 §4.2: `scope` is one string; `scp` may also be an array.
+            if name == "scope", value.stringValue == nil { throw .invalidClaim(name) }
+            guard let items = Self.items(value, splittingSpaces: true) else { throw .invalidClaim(name) }
+            scopes += items
+        }
+        if let list = Self.joined(scopes) { attributes.append(Attribute("scopes", list)) }
+        for (name, path) in [("groups", groupsClaim), ("roles", rolesClaim)] {
+            guard let path, let value = path.value(in: claims) else { continue }
+            guard let items = Self.items(value, splittingSpaces: false) else { throw .invalidClaim(path.text) }
+            if let list = Self.joined(items) { attributes.append(Attribute(name, list)) }
+        }
+        return attributes
+    }
+
+    /// A string (split on spaces when `splittingSpaces`) or an array of strings; nil for anything else.
+    private static func items(_ value: JSONValue, splittingSpaces: Bool) -> [String]? {
+        switch value {
+        case .string(let text):
+            return splittingSpaces ? text.split(separator: " ").map(String.init) : [text]
+        case .array(let values):
+            var items: [String] = []
+            for value in values {
+                guard let text = value.stringValue else { return nil }
+                items.append(text)
+            }
+            return items
+        default:
+            return nil
+        }
+    }
+
+    /// Items joined by ',', without empty ones, ones containing ',', and repeats; nil when none is left.
+    private static func joined(_ items: [String]) -> String? {
+        var kept: [String] = []
+        for item in items where !item.isEmpty && !item.contains(",") && !kept.contains(item) { kept.append(item) }
+        return kept.isEmpty ? nil : kept.joined(separator: ",")
+    }
+}

@@ -18,6 +18,10 @@ public struct RequestPath: Sendable, Hashable, CustomStringConvertible {
 
     /// Normalizes a request target (path and query as sent).
     public init(target: String) throws(RequestPathError) {
+        if let normal = Self.alreadyNormalized(target) {
+            text = normal
+            return
+        }
         var bytes = Array(target.utf8)
         if let end = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
             bytes.removeSubrange(end...)
@@ -53,6 +57,42 @@ public struct RequestPath: Sendable, Hashable, CustomStringConvertible {
     /// The path's segments: `/admin/x/` is `["admin", "x", ""]`, `/` is `[]`.
     public var segments: [Substring] {
         text == "/" ? [] : text.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    /// The common case in one pass, without copying: an origin-form path with nothing to decode,
+    /// no parameters, no empty or dot segments (a query is cut off). nil sends the target through
+    /// the full normalization, which gives the same text for every target this accepts.
+    private static func alreadyNormalized(_ target: String) -> String? {
+        let utf8 = target.utf8
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
+        var end = utf8.endIndex
+        var segmentLength = 0
+        var segmentDots = 0
+        func isDotSegment() -> Bool { segmentLength > 0 && segmentLength == segmentDots && segmentLength <= 2 }
+        var index = utf8.index(after: utf8.startIndex)
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") {
+                end = index
+                break
+            }
+            switch byte {
+            case UInt8(ascii: "/"):
+                if segmentLength == 0 || isDotSegment() { return nil }
+                segmentLength = 0
+                segmentDots = 0
+            case UInt8(ascii: "%"), UInt8(ascii: ";"), UInt8(ascii: "\\"), 0..<0x20, 0x7F:
+                return nil
+            case UInt8(ascii: "."):
+                segmentLength += 1
+                segmentDots += 1
+            default:
+                segmentLength += 1
+            }
+            index = utf8.index(after: index)
+        }
+        if isDotSegment() { return nil }
+        return end == utf8.endIndex ? target : String(target[..<end])
     }
 
     /// The path of an origin-form or absolute-form target (RFC 9112 §3.2), without the leading

@@ -48,6 +48,22 @@ final class RequestPathTests: XCTestCase {
         }
     }
 
+    /// Plain paths take a one-pass shortcut; everything near its edges must come out as the full
+    /// normalization says (these would be wrong if the shortcut accepted them).
+    func testTheShortcutsEdges() throws {
+        let expected: [(String, String)] = [
+            ("/a/b", "/a/b"), ("/a/b/", "/a/b/"), ("/", "/"), ("/a?x//y", "/a"), ("/a#..", "/a"), ("/.a/..b/...", "/.a/..b/..."),
+            ("/a/.", "/a/"), ("/a/..", "/"), ("/a//b", "/a/b"), ("//", "/"), ("/a/./b", "/a/b"), ("/a;p", "/a"), ("/%41", "/A"),
+            ("/ü/ß", "/ü/ß"), ("/a/b/..?q", "/a/"),
+        ]
+        for (target, normalized) in expected {
+            XCTAssertEqual(try RequestPath(target: target).text, normalized, target)
+        }
+        for refused in ["/a\\b", "/a\u{7F}", "/a\tb", "/.."] {
+            XCTAssertThrowsError(try RequestPath(target: refused), refused.debugDescription)
+        }
+    }
+
     /// Normalizing a normalized path changes nothing.
     func testNormalizingIsIdempotent() throws {
         for target in ["/admin/../admin/x/", "//a//b/", "/%61%62/%3b", "/a;b/./c/..", "/", "/x/%7E"] {

@@ -33,7 +33,8 @@ contains() { # description, needle, haystack
 
 # Portcullis: the demo stacks, read through Caddy's X-Forwarded-* family, plus an office stack for
 # a network the test's client is not on: a believed X-Forwarded-For would let it in.
-cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt "$work/"
+# Every file the demo reads (the configuration itself is rewritten below).
+cp examples/demo/* "$work/"
 sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
   -e 's/^\[server\]$/[server]\noriginal_request = "x-forwarded"/' \
   examples/demo/portcullis.toml > "$work/portcullis.toml"

@@ -12,24 +12,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 
 command -v caddy >/dev/null || { echo "caddy is not installed (scripts/setup installs it)"; exit 1; }
-bin=$(swift build --show-bin-path)
-work=$(mktemp -d)
+source Tests/e2e/lib/common.sh
 front=18490 office=18491 upstream=18492 auth=18493 metrics=18494
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then echo "  ok: $1"; else echo "  FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
-}
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then echo "  ok: $1"; else echo "  FAIL: $1: '$2' not in '$3'"; failures=$((failures + 1)); fi
-}
 
 # Portcullis: the demo stacks, read through Caddy's X-Forwarded-* family, plus an office stack for
 # a network the test's client is not on: a believed X-Forwarded-For would let it in.
@@ -86,12 +70,8 @@ HOME="$work" XDG_CONFIG_HOME="$work" XDG_DATA_HOME="$work" \
   caddy run --adapter caddyfile --config "$work/Caddyfile" >"$work/caddy.log" 2>&1 &
 pids+=($!)
 
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null && curl -s -o /dev/null "http://127.0.0.1:$upstream/" && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null || { echo "portcullis did not start:"; cat "$work/portcullis.log"; exit 1; }
-curl -s -o /dev/null "http://127.0.0.1:$upstream/" || { echo "caddy did not start:"; cat "$work/caddy.log"; exit 1; }
+wait_for "http://127.0.0.1:$auth/healthz" portcullis "$work/portcullis.log"
+wait_for "http://127.0.0.1:$upstream/" caddy "$work/caddy.log"
 
 url="http://127.0.0.1:$front"
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

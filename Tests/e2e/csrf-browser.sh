@@ -19,29 +19,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-bin=$(swift build --show-bin-path)
-work=$(mktemp -d)
+source Tests/e2e/lib/common.sh
 attack=18560 front=18561 upstream=18562 auth=18563 metrics=18564
 app_origin="http://localhost:$front"
 attacker_origin="http://127.0.0.1:$attack"
-pids=()
-cleanup() {
-  # The browser driver runs in its own process group (setsid): end it with Chromium's children.
-  [ -n "${browser_pid:-}" ] && kill -- "-$browser_pid" 2>/dev/null
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then echo "  ok: $1"; else echo "  FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
-}
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then echo "  ok: $1"; else echo "  FAIL: $1: '$2' not in '$3'"; failures=$((failures + 1)); fi
-}
+# The browser driver runs in its own process group (setsid): end it with Chromium's children.
+e2e_before_cleanup() { [ -n "${browser_pid:-}" ] && kill -- "-$browser_pid" 2>/dev/null; }
 
 for tool in nginx chromium chromedriver python3; do
   command -v "$tool" >/dev/null || { echo "csrf browser test: $tool is not installed (scripts/setup installs it)"; exit 1; }
@@ -104,17 +87,9 @@ pids+=($!)
 # nginx: the application (its page, and an upstream that says who posted) behind auth_request,
 # with the example's /_portcullis location. The front log records what the browser sent.
 cat > "$work/nginx.conf" <<EOF2
-$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 256; }
+$(nginx_main)
 http {
-    client_body_temp_path $work/body;
-    proxy_temp_path $work/proxy;
-    fastcgi_temp_path $work/fastcgi;
-    uwsgi_temp_path $work/uwsgi;
-    scgi_temp_path $work/scgi;
+$(nginx_http_scratch)
     log_format seen '\$request_method \$uri \$status site=[\$http_sec_fetch_site] origin=[\$http_origin] user=[\$http_x_auth_user]';
     upstream portcullis { server 127.0.0.1:$auth; keepalive 8; }
     server {
@@ -147,32 +122,15 @@ http {
             proxy_set_header X-Auth-User \$portcullis_user;
             proxy_pass http://127.0.0.1:$upstream;
         }
-        location /_portcullis {
-            internal;
-            rewrite ^/_portcullis/?(.*)\$ /auth/\$1 break;
-            proxy_pass http://portcullis;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            # The subrequest is a GET: the method that counts must come from here.
-            proxy_set_header X-Original-Method \$request_method;
-            proxy_set_header X-Original-URI \$request_uri;
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$remote_addr;
-        }
+$(nginx_portcullis_location)
     }
 }
 EOF2
 nginx -t -q -c "$work/nginx.conf" -p "$work" || { echo "nginx.conf invalid"; exit 1; }
 nginx -c "$work/nginx.conf" -p "$work" || { echo "nginx did not start"; exit 1; }
 
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null && curl -sf "$attacker_origin/attacker.html" >/dev/null && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null || { echo "portcullis did not start:"; cat "$work/portcullis.log"; exit 1; }
-curl -sf "$attacker_origin/attacker.html" >/dev/null || { echo "the other site did not start:"; cat "$work/site.log"; exit 1; }
+wait_for "http://127.0.0.1:$auth/healthz" portcullis "$work/portcullis.log"
+wait_for "$attacker_origin/attacker.html" "the other site" "$work/site.log"
 
 echo "csrf in Chromium, through nginx auth_request → portcullis:"
 mkdir -p "$work/chromium"

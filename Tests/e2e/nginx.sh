@@ -11,25 +11,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
-bin=$(swift build --show-bin-path)
-work=$(mktemp -d)
+source Tests/e2e/lib/common.sh
 front=18480 upstream=18481 auth=18482 metrics=18483
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-failures=0
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then echo "  ok: $1"; else echo "  FAIL: $1: expected '$2', got '$3'"; failures=$((failures + 1)); fi
-}
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then echo "  ok: $1"; else echo "  FAIL: $1: '$2' not in '$3'"; failures=$((failures + 1)); fi
-}
 
 # Portcullis: the demo stacks, plus one that refuses the loopback network (our only client address).
 cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt examples/demo/groups examples/demo/api-rules.toml "$work/"
@@ -65,18 +48,10 @@ pids+=("$portcullis_pid")
 
 # nginx: the example's location blocks, on test ports, with a static upstream.
 cat > "$work/nginx.conf" <<EOF
-$( [ "$(id -u)" -eq 0 ] && echo "user root;" )
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 256; }
+$(nginx_main)
 http {
     access_log off;
-    client_body_temp_path $work/body;
-    proxy_temp_path $work/proxy;
-    fastcgi_temp_path $work/fastcgi;
-    uwsgi_temp_path $work/uwsgi;
-    scgi_temp_path $work/scgi;
+$(nginx_http_scratch)
     upstream portcullis { server 127.0.0.1:$auth; keepalive 8; }
     server {
         listen 127.0.0.1:$upstream;
@@ -122,30 +97,14 @@ http {
             default_type application/problem+json;
             return 401 '{"type":"about:blank","title":"Unauthorized","status":401}';
         }
-        location /_portcullis {
-            internal;
-            rewrite ^/_portcullis/?(.*)\$ /auth/\$1 break;
-            proxy_pass http://portcullis;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_pass_request_body off;
-            proxy_set_header Content-Length "";
-            proxy_set_header X-Original-Method \$request_method;
-            proxy_set_header X-Original-URI \$request_uri;
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$remote_addr;
-        }
+$(nginx_portcullis_location)
     }
 }
 EOF
 nginx -t -q -c "$work/nginx.conf" -p "$work" || { echo "nginx.conf invalid"; exit 1; }
 nginx -c "$work/nginx.conf" -p "$work" || { echo "nginx did not start"; exit 1; }
 
-for _ in $(seq 1 100); do
-  curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$auth/healthz" >/dev/null || { echo "portcullis did not start:"; cat "$work/portcullis.log"; exit 1; }
+wait_for "http://127.0.0.1:$auth/healthz" portcullis "$work/portcullis.log"
 
 url="http://127.0.0.1:$front"
 status() { curl -s -o /dev/null -w '%{http_code}' "$@"; }

@@ -41,6 +41,7 @@ final class SharedStoreTests: XCTestCase {
         func removeFlag(_ key: String) async throws { try check(); try await inner.removeFlag(key) }
         var changes: AsyncStream<StoreChange> { inner.changes }
         func run() async throws { try await inner.run() }
+        var staleness: Duration? { .zero }
     }
 
 

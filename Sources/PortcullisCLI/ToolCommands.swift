@@ -17,15 +17,26 @@ struct HashCommand: ParsableCommand {
     func run() throws { try execTool("portcullis-hash", arguments) }
 }
 
-/// `portcullis token …` runs `portcullis-token`, which ships with the hmac plugin.
+/// `portcullis token …` runs `portcullis-token`, which ships with the hmac plugin; `revoke` and
+/// `revocations` talk to a running daemon instead (they need no plugin code).
 struct TokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "token", abstract: "Issue or verify HMAC bearer tokens (runs portcullis-token).")
+        commandName: "token",
+        abstract: "Issue or verify HMAC bearer tokens (runs portcullis-token); revoke or list revocations (token revoke, token revocations).")
 
-    @Argument(parsing: .captureForPassthrough, help: "Arguments for portcullis-token (see portcullis token --help).")
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for portcullis-token (see portcullis token --help), or revoke / revocations (see portcullis token revoke --help).")
     var arguments: [String] = []
 
-    func run() throws { try execTool("portcullis-token", arguments) }
+    func run() throws {
+        let admin: [String: any ParsableCommand.Type] = ["revoke": TokenRevokeCommand.self, "revocations": TokenRevocationsCommand.self]
+        guard let first = arguments.first, let command = admin[first] else { return try execTool("portcullis-token", arguments) }
+        do {
+            var parsed = try command.parseAsRoot(Array(arguments.dropFirst()))
+            try parsed.run()
+        } catch {
+            command.exit(withError: error)
+        }
+    }
 }
 
 /// Replaces this process with `tool` from the directory of the running executable.

@@ -84,6 +84,14 @@ extension PluginHost {
         clear(raw.pointee.context, Self.view(key))
     }
 
+    /// How long the host's copy of the store's flags may have missed changes made elsewhere:
+    /// `.zero` while it is in sync with the backend. nil when the host does not say (no store, or
+    /// a host older than the service): a plugin that must not miss a flag refuses to start then.
+    public var storeStaleness: Duration? {
+        guard let raw, let staleness = raw.pointee.store_staleness_ms else { return nil }
+        return .milliseconds(Int64(clamping: staleness(raw.pointee.context)))
+    }
+
     private static func view(_ bytes: UnsafeRawBufferPointer) -> pc_str {
         pc_str(data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self), length: bytes.count)
     }

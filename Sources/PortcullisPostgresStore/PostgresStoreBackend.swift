@@ -4,6 +4,10 @@ package import Portcullis
 import PostgresNIO
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The shared store on PostgreSQL, for a fleet of daemons: every statement is atomic on its own
 /// (`INSERT … ON CONFLICT … DO UPDATE … RETURNING`), flag changes are announced with
 /// `pg_notify` in the statement that makes them, and a LISTEN connection turns the announcements
@@ -17,6 +21,10 @@ package final class PostgresStoreBackend: StoreBackend {
     private let health: StoreHealth
     private let logger: Logger
     private let running = Atomic<Bool>(false)
+    /// Whether the LISTEN connection is in force and answered its last probe (``staleness``).
+    private let listening = Atomic<Bool>(false)
+    /// When it last was, as ``SyncClock`` milliseconds; -1 before the first time.
+    private let lastConfirmed = Atomic<Int64>(-1)
     /// For postgres-nio's own background logging, which reports every failed connection attempt:
     /// the health logs one line per change instead.
     private let quietLogger = Logger(label: "portcullis.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -34,6 +42,22 @@ package final class PostgresStoreBackend: StoreBackend {
 
     /// Whether the last call or probe reached the database (what `portcullis_store_up` shows).
     package var isUp: Bool { health.isUp }
+
+    /// `.zero` while the LISTEN connection is in force and answers its probe; else the time since
+    /// it last did (a dead link is found within `heartbeatInterval` + `timeout`, and the time since
+    /// the last good probe counts); nil before the first LISTEN.
+    package var staleness: Duration? {
+        if listening.load(ordering: .acquiring) { return .zero }
+        let confirmed = lastConfirmed.load(ordering: .relaxed)
+        guard confirmed >= 0 else { return nil }
+        return .milliseconds(max(0, SyncClock.milliseconds() - confirmed))
+    }
+
+    /// The LISTEN connection is in force and every change until now has reached `changes`.
+    private func confirmSync() {
+        lastConfirmed.store(SyncClock.milliseconds(), ordering: .relaxed)
+        listening.store(true, ordering: .releasing)
+    }
 
     // MARK: - Counters
 
@@ -159,6 +183,7 @@ package final class PostgresStoreBackend: StoreBackend {
                 do {
                     try await serveNotifications(on: connection) { backoff = settings.initialBackoff }
                 } catch {
+                    listening.store(false, ordering: .releasing)
                     try? await connection.close()
                     throw error
                 }
@@ -195,6 +220,8 @@ package final class PostgresStoreBackend: StoreBackend {
             health.succeeded()
             listening()
             for flag in try await flags(prefix: "") { continuation.yield(.flagSet(flag)) }
+            // In sync from here: what was missed is replayed above, what follows arrives below.
+            confirmSync()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { [continuation] in
                     for try await notification in notifications {
@@ -206,6 +233,7 @@ package final class PostgresStoreBackend: StoreBackend {
                     while true {
                         try await Task.sleep(for: settings.heartbeatInterval)
                         try await withDeadline(timeout) { try await connection.query("SELECT 1", logger: logger).drain() }
+                        self.confirmSync()
                     }
                 }
                 defer { group.cancelAll() }
@@ -260,5 +288,14 @@ extension Duration {
     var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+/// A monotonic clock in milliseconds, for ``PostgresStoreBackend/staleness``: wall time could jump.
+enum SyncClock {
+    static func milliseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }

@@ -13,6 +13,7 @@ import PortcullisProtocol
 /// answered `{"ok":true,"entries":[{"user":…,"address":…,"count":…,"locked_seconds":…}],"backend":true}`
 /// (`removed` instead of `entries` for a reset), or `{"ok":false,"error":"…"}`. `backend` false: the
 /// shared backend did not answer, so the list is this daemon's and a reset reached only it.
+/// `revoke` and `revocations` are ``RevocationAdmin``'s.
 struct LockoutAdmin: Sendable {
     static let namespace = "faillock"
     let store: SharedStore
@@ -28,8 +29,12 @@ struct LockoutAdmin: Sendable {
             return ["ok": true, "entries": entries.compactMap(Self.describe), "backend": answered]
         case "reset":
             return await reset(user: request["user"] as? String, address: request["address"] as? String)
+        case "revoke":
+            return await RevocationAdmin(store: store, logger: logger).revoke(request)
+        case "revocations":
+            return await RevocationAdmin(store: store, logger: logger).list()
         default:
-            return Self.failure("unknown command '\(command)' (expected list or reset)")
+            return Self.failure("unknown command '\(command)' (expected list, reset, revoke or revocations)")
         }
     }
 

@@ -41,6 +41,7 @@ final class SharedStoreTests: XCTestCase {
         func removeFlag(_ key: String) async throws { try check(); try await inner.removeFlag(key) }
         var changes: AsyncStream<StoreChange> { inner.changes }
         func run() async throws { try await inner.run() }
+        var staleness: Duration? { .zero }
     }
 
 
@@ -169,6 +170,35 @@ final class SharedStoreTests: XCTestCase {
         try await waitUntil { store.isBackendUp }
         try await waitUntil { (try await memory.flags(prefix: "faillock/")).count == 1 }
         XCTAssertEqual(log.lines.filter { $0.contains("shared store reachable again") }.count, 1)
+    }
+
+    /// An operator's flag (a revocation): at once here, through the backend on the other store;
+    /// set while the backend is down, it holds here and is pushed when the backend is back.
+    func testAnOperatorsFlagReachesTheOtherStoreAndWaitsForABackendThatIsDown() async throws {
+        let memory = MemoryStoreBackend(now: clock.function)
+        let backend = SwitchableBackend(memory)
+        let (first, second) = (store(backend), store(memory))
+        let tasks = [Task { await first.run() }, Task { await second.run() }]
+        defer { tasks.forEach { $0.cancel() } }
+        // The memory backend's change stream starts when a store reads it: set again until the
+        // second store listens.
+        let revoked = StoreKey(namespace: "hmac", key: "revoked/t-1")
+        let until = clock.now.adding(.seconds(60))
+        try await waitUntil {
+            let taken = await first.setFlag(revoked, until: until)
+            return taken && first.flagged(revoked) == 60_000 && second.flagged(revoked) == 60_000
+        }
+
+        backend.down.store(true, ordering: .relaxed)
+        let later = StoreKey(namespace: "hmac", key: "revoked/t-2")
+        let takenWhileDown = await first.setFlag(later, until: clock.now.adding(.seconds(60)))
+        XCTAssertFalse(takenWhileDown)
+        XCTAssertEqual(first.flagged(later), 60_000, "in force here at once")
+        XCTAssertEqual(second.flagged(later), 0)
+        backend.down.store(false, ordering: .relaxed)
+        try await waitUntil { second.flagged(later) == 60_000 }
+        let inBackend = try await memory.flags(prefix: "hmac/").map(\.key)
+        XCTAssertEqual(inBackend, ["hmac/revoked/t-1", "hmac/revoked/t-2"])
     }
 
     /// `[store]` errors name file, line and key; `postgres` needs a program that has the backend.

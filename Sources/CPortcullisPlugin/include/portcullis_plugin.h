@@ -232,8 +232,13 @@ typedef struct pc_host {
     uint64_t (*store_flagged)(void *context, pc_str key);
     /* Forgets `key`'s count (not its flag): an allow after failures. */
     void (*store_clear)(void *context, pc_str key);
+    /* Milliseconds for which the local copy of the store's flags may have missed changes made
+     * elsewhere; 0 while it is in sync with the backend (the memory backend always is). Once it is
+     * stale, a flag set on another daemon (a revocation) may be unknown here: a plugin that must
+     * not miss one refuses instead. UINT64_MAX before the first sync. Reads an atomic, no I/O. */
+    uint64_t (*store_staleness_ms)(void *context);
 
-    void *reserved[2];
+    void *reserved[1];
 } pc_host;
 
 /* ABI 1.1: one argument create() accepts, as the plugin describes it to operators

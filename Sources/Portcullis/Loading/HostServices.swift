@@ -59,5 +59,10 @@ final class HostServices: Sendable {
             guard let access = HostServices.from(context)?.store else { return }
             access.store.clear(namespace: access.namespace, utf8: StoreAccess.bytes(key))
         }
+        host.pointee.store_staleness_ms = { context in
+            // No store to ask: as stale as can be, so a plugin relying on it refuses.
+            guard let access = HostServices.from(context)?.store else { return UInt64.max }
+            return access.store.stalenessMilliseconds
+        }
     }
 }

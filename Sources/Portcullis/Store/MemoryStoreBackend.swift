@@ -91,6 +91,9 @@ package final class MemoryStoreBackend: StoreBackend {
         publish(.flagRemoved(key: key))
     }
 
+    /// Every change is made in this process and seen at once: never stale.
+    package var staleness: Duration? { .zero }
+
     /// Nothing to connect: waits until cancelled.
     package func run() async throws {
         while !Task.isCancelled {

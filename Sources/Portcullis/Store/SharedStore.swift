@@ -92,7 +92,31 @@ package final class SharedStore: Sendable {
         if cleared { wake.yield() }
     }
 
+    /// The backend's ``StoreBackend/staleness`` in milliseconds, for the ABI's
+    /// `store_staleness_ms`: 0 in sync, `UInt64.max` before the first sync.
+    package var stalenessMilliseconds: UInt64 {
+        guard let staleness = backend.staleness else { return .max }
+        let (seconds, attoseconds) = staleness.components
+        return UInt64(clamping: max(0, seconds) * 1000 + max(0, attoseconds) / 1_000_000_000_000_000)
+    }
+
     // MARK: - Operators (the admin socket)
+
+    /// Flags `key` until `expiry` here at once and in the backend (every daemon learns it through
+    /// its change stream): an operator's revocation. Whether the backend took it; when it did
+    /// not, the flag stays pending and is pushed when the backend is back.
+    package func setFlag(_ key: StoreKey, until expiry: WallTime) async -> Bool {
+        let now = now()
+        log(mirror.withLock { mirror in
+            mirror.setByOperator(key, until: expiry, now: now)
+            return mirror.takeEvents()
+        })
+        let backend = self.backend
+        if await call({ try await backend.setFlag(key.backendKey, until: expiry) }) != nil { return true }
+        mirror.withLock { $0.sendLater(key, until: expiry) }
+        wake.yield()
+        return false
+    }
 
     package struct Entry: Sendable, Equatable {
         package var key: StoreKey

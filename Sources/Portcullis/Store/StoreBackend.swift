@@ -31,6 +31,13 @@ package protocol StoreBackend: Sendable {
     /// the host's local copy learns of a lock set elsewhere at once.
     var changes: AsyncStream<StoreChange> { get }
 
+    /// How long `changes` may have missed changes made by other processes: `.zero` while the
+    /// stream is known to be complete (for PostgreSQL: the LISTEN connection is in force and
+    /// answers its probe), the time since it last was otherwise, nil before it ever was. What
+    /// must not miss a flag (a revoked token id) refuses once this passes its bound. Called on
+    /// every request that asks: an atomic read, no I/O.
+    var staleness: Duration? { get }
+
     /// Runs the backend (connections, listeners) until cancelled.
     func run() async throws
 }

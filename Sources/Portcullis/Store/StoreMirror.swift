@@ -127,6 +127,18 @@ struct StoreMirror {
         return (counter?.count ?? 0, flag != nil)
     }
 
+    /// Flags `key` until `expiry` (an operator's flag, sent by the caller); a later expiry known
+    /// here is kept.
+    mutating func setByOperator(_ key: StoreKey, until expiry: WallTime, now: WallTime) {
+        guard expiry > now, (flags[key] ?? now) < expiry else { return }
+        setFlag(key, until: expiry, now: now)
+    }
+
+    /// Queues `key`'s flag for the backend (its first sending failed).
+    mutating func sendLater(_ key: StoreKey, until expiry: WallTime) {
+        flagsToSend[key] = max(flagsToSend[key] ?? expiry, expiry)
+    }
+
     /// Counters and flags of `namespace` that have not expired.
     func entries(namespace: String, now: WallTime) -> [StoreKey: (count: Int64, flaggedUntil: WallTime?)] {
         var result: [StoreKey: (count: Int64, flaggedUntil: WallTime?)] = [:]
@@ -216,6 +228,7 @@ struct StoreMirror {
     }
 
     /// Sets a flag, or saturates the namespace when the flags are at the cap; false when saturated.
+    @discardableResult
     private mutating func setFlag(_ key: StoreKey, until: WallTime, now: WallTime) -> Bool {
         if flags[key] == nil, flags.count >= maxKeys {
             flags.removeExpired(now: now)

@@ -22,6 +22,7 @@ struct Issue: ParsableCommand {
     @Option(help: "The audience (aud).") var aud: String?
     @Option(help: "The issuer (iss).") var iss: String?
     @Option(help: "An extra string claim, name=value; repeatable.") var claim: [String] = []
+    @Flag(name: .customLong("no-jti"), help: "Leave out the jti claim: the token cannot be revoked.") var noJti = false
 
     func run() throws {
         let keySet = try loadKeys(keys)
@@ -38,6 +39,7 @@ struct Issue: ParsableCommand {
             "sub": .string(sub), "iat": .number(now), "exp": .number(now + lifetime),
             "jti": .string(UUID().uuidString.lowercased()),
         ]
+        if noJti { claims["jti"] = nil }
         if let aud { claims["aud"] = .string(aud) }
         if let iss { claims["iss"] = .string(iss) }
         for pair in claim {

@@ -32,6 +32,8 @@ public struct HmacPlugin: PortcullisPlugin {
         .string("groups_claim", help: "claim (or dotted path, e.g. realm_access.groups) whose string or array becomes the groups attribute"),
         .string("roles_claim", help: "claim (or dotted path, e.g. realm_access.roles) whose string or array becomes the roles attribute"),
         .string("revoked", help: "path to a file of revoked jti values, one per line"),
+        .bool("revoked_store", help: "also refuse jti values revoked in the host's shared store (portcullis token revoke), fleet-wide (default false)"),
+        .integer("max_stale", in: 1...86_400, help: "with revoked_store: refuse tokens with a jti once the store has been out of sync this long, seconds (default 60)"),
         .integer("max_length", in: 256...65536, help: "longest token accepted, bytes (default 8192)"),
         .integer("reload_interval", in: 0...3600, help: "seconds between checks of the files for changes; 0 never re-reads them (default 1)"),
     ]
@@ -39,6 +41,8 @@ public struct HmacPlugin: PortcullisPlugin {
     private let verifier: TokenVerifier
     private let keys: WatchedFile<KeySet>
     private let revoked: WatchedFile<RevocationList>?
+    /// `revoked_store = true`: revocations in the host's shared store.
+    private let storeRevocations: StoreRevocations?
     private let realm: Realm
     /// Seconds between looks at the files; nil when `reload_interval = 0`: never re-read.
     private let reloadInterval: Int?
@@ -76,6 +80,13 @@ public struct HmacPlugin: PortcullisPlugin {
         } else {
             revoked = nil
         }
+        if options.bool("revoked_store", default: false) {
+            storeRevocations = try StoreRevocations(host: host, maxStale: .seconds(options.integer("max_stale", default: 60)))
+        } else if options.contains("max_stale") {
+            throw PluginConfigurationError("argument 'max_stale' applies only with revoked_store = true")
+        } else {
+            storeRevocations = nil
+        }
     }
 
     /// Without an `error` code: the request carried no token (RFC 6750 §3.1).
@@ -96,10 +107,21 @@ public struct HmacPlugin: PortcullisPlugin {
                 }
                 // Bounded by the reload interval too, so a removed key or a revoked jti
                 // takes effect within that time even through the host's cache.
+                var cacheTTL = reloadInterval.map { min(token.remainingLifetime, $0) } ?? token.remainingLifetime
+                if let storeRevocations, let jti = token.claims["jti"].flatMap(TokenID.text) {
+                    switch storeRevocations.check(jti) {
+                    case .revoked:
+                        return .deny(.revokedCredentials, challenge: challenge(for: .revoked), detail: "token revoked (jti, shared store)")
+                    case .stale(let staleness):
+                        return .error(.backendUnavailable, detail: StoreRevocations.describe(staleness, maxStale: storeRevocations.maxStale))
+                    case .notRevoked:
+                        // Never cached: a revocation, or the store going stale, counts from the next request.
+                        cacheTTL = 0
+                    }
+                }
                 return .allow(
                     Identity(principal: subject, attributes: token.attributes),
-                    detail: "kid \(token.kid), \(token.algorithm.rawValue)",
-                    cacheTTL: reloadInterval.map { min(token.remainingLifetime, $0) } ?? token.remainingLifetime)
+                    detail: "kid \(token.kid), \(token.algorithm.rawValue)", cacheTTL: cacheTTL)
             case .failure(let rejection):
                 return .deny(rejection.reason, challenge: challenge(for: rejection), detail: rejection.detail)
             }

@@ -17,11 +17,7 @@ front=18490 office=18491 upstream=18492 auth=18493 metrics=18494
 
 # Portcullis: the demo stacks, read through Caddy's X-Forwarded-* family, plus an office stack for
 # a network the test's client is not on: a believed X-Forwarded-For would let it in.
-# Every file the demo reads (the configuration itself is rewritten below).
-cp examples/demo/* "$work/"
-sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
-  -e 's/^\[server\]$/[server]\noriginal_request = "x-forwarded"/' \
-  examples/demo/portcullis.toml > "$work/portcullis.toml"
+demo_config -e 's/^\[server\]$/[server]\noriginal_request = "x-forwarded"/'
 grep -q '^original_request = "x-forwarded"' "$work/portcullis.toml" || { echo "could not set original_request"; exit 1; }
 cat >> "$work/portcullis.toml" <<EOF
 
@@ -37,9 +33,7 @@ control = "required"
 file = "\${config_dir}/users.htpasswd"
 realm = "lan"
 EOF
-"$bin/portcullis" serve --config "$work/portcullis.toml" >"$work/portcullis.log" 2>&1 &
-portcullis_pid=$!
-pids+=("$portcullis_pid")
+start_daemon
 
 # Caddy: the example's forward_auth, on test ports; Caddy itself plays the upstream.
 cat > "$work/Caddyfile" <<EOF

@@ -75,8 +75,7 @@ file = "\${config_dir}/users.htpasswd"
 realm = "app"
 EOF2
 "$bin/portcullis" config check "$work/portcullis.toml" >/dev/null 2>&1 || { echo "portcullis config invalid"; "$bin/portcullis" config check "$work/portcullis.toml"; exit 1; }
-"$bin/portcullis" serve --config "$work/portcullis.toml" >"$work/portcullis.log" 2>&1 &
-pids+=($!)
+start_daemon
 
 # The other site: a static file server on another origin.
 mkdir -p "$work/site"

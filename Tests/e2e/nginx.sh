@@ -15,10 +15,7 @@ source Tests/e2e/lib/common.sh
 front=18480 upstream=18481 auth=18482 metrics=18483
 
 # Portcullis: the demo stacks, plus one that refuses the loopback network (our only client address).
-cp examples/demo/users.htpasswd examples/demo/keys.jwks examples/demo/blocked.txt examples/demo/groups examples/demo/api-rules.toml "$work/"
-sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
-  examples/demo/portcullis.toml > "$work/portcullis.toml"
-grep -q "^metrics_listen = \"127.0.0.1:$metrics\"" "$work/portcullis.toml" || { echo "the demo config sets no metrics_listen"; exit 1; }
+demo_config
 cat >> "$work/portcullis.toml" <<EOF
 
 [[stack.blocked]]
@@ -42,9 +39,7 @@ plugin = "crypt"
 control = "required"
 file = "\${config_dir}/users.htpasswd"
 EOF
-"$bin/portcullis" serve --config "$work/portcullis.toml" >"$work/portcullis.log" 2>&1 &
-portcullis_pid=$!
-pids+=("$portcullis_pid")
+start_daemon
 
 # nginx: the example's location blocks, on test ports, with a static upstream.
 cat > "$work/nginx.conf" <<EOF

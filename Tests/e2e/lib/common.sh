@@ -79,3 +79,19 @@ nginx_portcullis_location() {
         }
 NGINX
 }
+
+# The demo configuration in $work, every file it reads beside it, listening on $auth and $metrics;
+# extra sed expressions may follow (e.g. to add a [server] key). Stacks are appended by the script.
+demo_config() {
+  cp examples/demo/* "$work/"
+  sed -e "s/^listen = .*/listen = \"127.0.0.1:$auth\"/" -e "s/^metrics_listen = .*/metrics_listen = \"127.0.0.1:$metrics\"/" \
+    "$@" examples/demo/portcullis.toml > "$work/portcullis.toml"
+  grep -q "^metrics_listen = \"127.0.0.1:$metrics\"" "$work/portcullis.toml" || { echo "the demo config sets no metrics_listen"; exit 1; }
+}
+
+# `portcullis serve` on $work/portcullis.toml, logging to $work/portcullis.log; its pid in $portcullis_pid.
+start_daemon() {
+  "$bin/portcullis" serve --config "$work/portcullis.toml" >"$work/portcullis.log" 2>&1 &
+  portcullis_pid=$!
+  pids+=("$portcullis_pid")
+}

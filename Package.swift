@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "PortcullisPluginKit", targets: ["PortcullisPluginKit"]),
         // Hummingbird middleware: protects routes with a named stack.
         .library(name: "PortcullisHummingbird", targets: ["PortcullisHummingbird"]),
+        // Vapor middleware: the same runtime, the principal on `request.auth`. Only this product builds Vapor.
+        .library(name: "PortcullisVapor", targets: ["PortcullisVapor"]),
         // Plugins are dynamic libraries, loaded with dlopen, never linked into the host. The Swift
         // plugins of plugins/ add theirs below (`addSwiftPlugin`).
         .library(name: "portcullis-debug", type: .dynamic, targets: ["DebugPlugin"]),
@@ -35,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         // The PostgreSQL store backend ([store] backend = "postgres"); only PortcullisPostgresStore links it.
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The Vapor middleware (PortcullisVapor); no other target links it.
+        .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
     ],
     targets: [
         // The host protocol: one C header every plugin implements.
@@ -79,6 +83,8 @@ let package = Package(
             name: "PortcullisHummingbird",
             dependencies: ["Portcullis", "PortcullisNetwork", "PortcullisRuntime", hummingbird, httpTypes, nioCore]
         ),
+        // Vapor adapter: an AsyncMiddleware on the same runtime, the identity as an Authenticatable.
+        .target(name: "PortcullisVapor", dependencies: ["Portcullis", "PortcullisNetwork", "PortcullisRuntime", .product(name: "Vapor", package: "vapor")]),
         // The forward-auth daemon behind `portcullis serve`.
         .target(
             name: "PortcullisServer",
@@ -144,6 +150,16 @@ let package = Package(
                 "Portcullis", "PortcullisServer", "PortcullisHummingbird", "PortcullisProtocol", "PortcullisNetwork",
                 "PortcullisTestSupport", hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"),
                 httpTypes, logging, .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        // The Vapor middleware through real plugins, compared with the daemon's answer.
+        .testTarget(
+            name: "PortcullisVaporTests",
+            dependencies: [
+                "PortcullisVapor", "Portcullis", "PortcullisServer", "PortcullisTestSupport", logging,
+                .product(name: "XCTVapor", package: "vapor"),
+                // The daemon's side of the comparison, on its real responder.
+                hummingbird, .product(name: "HummingbirdTesting", package: "hummingbird"), httpTypes,
             ]
         ),
     ]

@@ -140,11 +140,11 @@ public final class ForwardAuthServer: Sendable {
                 logger.warning("reload: [store] changes take effect after a restart; the running store keeps its counts", metadata: ["file": "\(path)"])
             }
             logger.info("reload: new configuration in service", metadata: ["file": "\(path)", "stacks": "\(gatekeeper.stackNames.joined(separator: ","))"])
-            metrics.countReload("ok")
+            metrics.countReload(succeeded: true)
             return true
         case .failure(let error):
             logger.error("reload refused; the running configuration stays in service", metadata: ["error": "\(error)"])
-            metrics.countReload("refused")
+            metrics.countReload(succeeded: false)
             return false
         }
     }
@@ -178,6 +178,7 @@ public final class ForwardAuthServer: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: runtime), .init(service: app), .init(service: ReloadOnHangup(server: self, systemd: systemd)),
         ]
+        if settings.watch { services.append(.init(service: ConfigWatch(server: self, systemd: systemd))) }
         if let metricsApp = try metricsApplication(connections: connections) { services.append(.init(service: metricsApp)) }
         if let path = settings.adminSocket {
             // Refused before anything listens: a socket another user could replace is no admin channel.

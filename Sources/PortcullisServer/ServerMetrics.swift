@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 public import Portcullis
 import PortcullisProtocol
 import Prometheus
@@ -33,6 +34,11 @@ public final class ServerMetrics: Sendable {
                                    .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)]
         factory.defaultDurationHistogramBuckets = buckets
         self.factory = factory
+        // Both reload counts exist from the start (at 0), so `increase()` sees the first failure.
+        _ = reloads("success")
+        _ = reloads("failure")
+        // The daemon makes its metrics right after the first load succeeded (ForwardAuthServer.init).
+        markConfigurationLoaded()
     }
 
     /// Makes this registry the process's swift-metrics backend, so that what plugins count through
@@ -99,8 +105,24 @@ public final class ServerMetrics: Sendable {
         CoreMetrics.Gauge(label: "portcullis_store_up", factory: factory).record(up ? 1 : 0)
     }
 
-    public func countReload(_ result: String) {
-        CoreMetrics.Counter(label: "portcullis_reloads_total", dimensions: [("result", result)], factory: factory).increment()
+    /// One configuration reload (SIGHUP, `portcullis reload` or `[server] watch`):
+    /// `portcullis_config_reloads_total{result="success"|"failure"}`, and on success
+    /// `portcullis_config_last_reload_success_timestamp_seconds` (the names Prometheus and
+    /// Alertmanager's own exporters use, so the usual "config reload failed" alerts apply).
+    public func countReload(succeeded: Bool) {
+        reloads(succeeded ? "success" : "failure").increment()
+        if succeeded { markConfigurationLoaded() }
+    }
+
+    /// `portcullis_config_last_reload_success_timestamp_seconds` = now: at start (the first
+    /// load) and after each reload taken.
+    func markConfigurationLoaded() {
+        CoreMetrics.Gauge(label: "portcullis_config_last_reload_success_timestamp_seconds", factory: factory)
+            .record(Date().timeIntervalSince1970)
+    }
+
+    private func reloads(_ result: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "portcullis_config_reloads_total", dimensions: [("result", result)], factory: factory)
     }
 
     /// The Prometheus text exposition.

@@ -114,7 +114,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(error("[server]\nlisten = \"a:1\"\nblocking_threads = 0\n" + entry),
                        "portcullis.toml:3: server.blocking_threads: must be an integer from 1 to 1024")
         XCTAssertEqual(error("[server]\nworkers = 3\n" + entry),
-                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue, original_request, header_timeout, idle_timeout, max_connections, check_timeout, metrics_listen, admin_socket)")
+                       "portcullis.toml:2: server.workers: unknown setting (expected one of: listen, allow_status, blocking_threads, blocking_queue, original_request, header_timeout, idle_timeout, max_connections, check_timeout, metrics_listen, admin_socket, watch)")
         XCTAssertEqual(error("[server]\noriginal_request = \"traefik\"\n" + entry), "portcullis.toml:2: server.original_request: must be \"x-original\" (nginx) or \"x-forwarded\" (Traefik, Caddy)")
         XCTAssertEqual(error("[cache]\nenabled = \"yes\"\n" + entry), "portcullis.toml:2: cache.enabled: must be true or false")
         XCTAssertEqual(error("[cache]\n\npositive_ttl = -1\n" + entry), "portcullis.toml:3: cache.positive_ttl: must be an integer from 0 to 86400")

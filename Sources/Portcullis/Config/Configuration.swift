@@ -229,7 +229,7 @@ private struct Parser {
 
     private static let serverKeys = ["listen", "allow_status", "blocking_threads", "blocking_queue", "original_request",
                                      "header_timeout", "idle_timeout", "max_connections", "check_timeout", "metrics_listen",
-                                     "admin_socket"]
+                                     "admin_socket", "watch"]
 
     private func listen(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> String {
         guard let server = try table(value, "server", known: Self.serverKeys), let listen = server["listen"] else { return "127.0.0.1:9180" }
@@ -279,6 +279,10 @@ private struct Parser {
                             "must be an absolute path to a socket file (under 108 bytes), e.g. \"/run/portcullis/admin.sock\"")
             }
             settings.adminSocket = path
+        }
+        if let value = server["watch"] {
+            guard value.type == .bool, let flag = value.bool else { throw error("server.watch", table: "server", lineKey: "watch", "must be true or false") }
+            settings.watch = flag
         }
         return settings
     }

@@ -31,6 +31,10 @@ package struct ServerSettings: Sendable, Equatable {
     /// The Unix socket of `portcullis lockout` (list, reset): created mode 0600, in a directory no
     /// one else may write. nil: not served. Nothing over HTTP resets a lockout.
     package var adminSocket: String?
+    /// Reload when the configuration file changes, as SIGHUP does (validated first; a broken file
+    /// keeps the running configuration). Off by default: an operator who edits the file in place
+    /// should not have each save put it in service.
+    package var watch = false
 
     package enum OriginalRequestHeaders: String, Sendable, Equatable {
         /// nginx `auth_request`: `X-Original-Method`, `X-Original-URI` (and the check's `Host`).

@@ -1,0 +1,53 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PortcullisServer
+
+/// One HTTP answer as it came off the wire, from either way in: the status, every header field in
+/// order (names lowercased, as both sides may spell them differently), the body bytes.
+struct WireAnswer: Equatable, CustomStringConvertible {
+    struct Field: Equatable {
+        var name: String
+        var value: String
+    }
+
+    var status: Int
+    var fields: [Field]
+    var body: [UInt8]
+
+    func values(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
+    var text: String { String(decoding: body, as: UTF8.self) }
+    var description: String { "\(status) \(fields.map { "\($0.name): \($0.value)" }) \(text)" }
+
+    /// The fields that describe the message rather than the connection: `Date` is when it was
+    /// sent, so it differs between any two answers.
+    var withoutDate: WireAnswer {
+        var copy = self
+        copy.fields.removeAll { $0.name == "date" }
+        return copy
+    }
+}
+
+/// The daemon's answers (its real responder on a real socket, as `portcullis serve` runs it) to
+/// `/auth/stack` requests carrying `headers`, sent as nginx sends them (`X-Original-Method`,
+/// `X-Original-URI`), in order. In a file of its own: Hummingbird and Vapor both name `Application`.
+func daemonAnswers(_ server: ForwardAuthServer, stack: String, uri: String, headers requests: [[(String, String)]]) async throws -> [WireAnswer] {
+    try await server.application().test(.live) { client in
+        var answers: [WireAnswer] = []
+        for headers in requests {
+            var fields = HTTPFields()
+            for (name, value) in headers + [("X-Original-Method", "GET"), ("X-Original-URI", uri)] {
+                guard let name = HTTPField.Name(name) else { continue }
+                fields.append(HTTPField(name: name, value: value))
+            }
+            let answer = try await client.execute(uri: "/auth/\(stack)", method: .get, headers: fields) { response in
+                WireAnswer(
+                    status: Int(response.status.code),
+                    fields: response.headers.map { WireAnswer.Field(name: $0.name.canonicalName, value: $0.value) },
+                    body: Array(buffer: response.body))
+            }
+            answers.append(answer)
+        }
+        return answers
+    }
+}

@@ -1,4 +1,4 @@
-public import Portcullis
+import Portcullis
 // The runtime comes with the middleware: an app imports one module.
 @_exported public import PortcullisRuntime
 public import Vapor

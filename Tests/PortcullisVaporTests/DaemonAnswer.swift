@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import PortcullisServer
 
 /// One HTTP answer as it came off the wire, from either way in: the status, every header field in
@@ -19,11 +20,13 @@ struct WireAnswer: Equatable, CustomStringConvertible {
     var text: String { String(decoding: body, as: UTF8.self) }
     var description: String { "\(status) \(fields.map { "\($0.name): \($0.value)" }) \(text)" }
 
-    /// The fields that describe the message rather than the connection: `Date` is when it was
-    /// sent, so it differs between any two answers.
-    var withoutDate: WireAnswer {
+    /// The answer without what each server adds on the wire: `Date` (both send it; it is when
+    /// the answer left) and the hop-by-hop `Connection` (RFC 9110 §7.6.1: Vapor says
+    /// `keep-alive` on every answer to a keep-alive request, Hummingbird leaves it implied; it
+    /// describes the connection, and no proxy passes it on).
+    var message: WireAnswer {
         var copy = self
-        copy.fields.removeAll { $0.name == "date" }
+        copy.fields.removeAll { $0.name == "date" || $0.name == "connection" }
         return copy
     }
 }

@@ -115,8 +115,8 @@ final class ConfigWatchTests: XCTestCase {
     }
 
     /// A broken file is refused: the old configuration keeps serving, the failure is counted, the
-    /// log names file:line and the key, and the success timestamp stays where it was. Fixed, it is
-    /// taken.
+    /// log names file:line and the key (line 6: the entry with the unknown argument), and the
+    /// success timestamp stays where it was. Fixed, it is taken.
     func testABrokenFileKeepsTheOldConfigurationServing() async throws {
         let daemon = try await start(principal: "one")
         let loadedAt = try XCTUnwrap(daemon.lastSuccess)
@@ -127,7 +127,7 @@ final class ConfigWatchTests: XCTestCase {
         XCTAssertEqual(daemon.successes, 0)
         XCTAssertEqual(daemon.lastSuccess, loadedAt)
         let log = daemon.daemon.log
-        let location = try NSRegularExpression(pattern: NSRegularExpression.escapedPattern(for: daemon.configPath) + #":[0-9]+: [^ ]*colour"#)
+        let location = try NSRegularExpression(pattern: NSRegularExpression.escapedPattern(for: daemon.configPath) + #":6: stack\.default\[0\]: plugin 'debug': unknown argument .*'colour'"#)
         XCTAssertNotNil(location.firstMatch(in: log, range: NSRange(log.startIndex..., in: log)), log)
         XCTAssertTrue(log.contains("reload refused"), log)
 

@@ -107,8 +107,8 @@ public final class ServerMetrics: Sendable {
 
     /// One configuration reload (SIGHUP, `portcullis reload` or `[server] watch`):
     /// `portcullis_config_reloads_total{result="success"|"failure"}`, and on success
-    /// `portcullis_config_last_reload_success_timestamp_seconds` (the names Prometheus and
-    /// Alertmanager's own exporters use, so the usual "config reload failed" alerts apply).
+    /// `portcullis_config_last_reload_success_timestamp_seconds` (named as Prometheus and
+    /// Alertmanager name their own, so the usual "config reload failed" alerts carry over).
     public func countReload(succeeded: Bool) {
         reloads(succeeded ? "success" : "failure").increment()
         if succeeded { markConfigurationLoaded() }

@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         // The Vapor middleware (PortcullisVapor); no other target links it.
         .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
+        // W3C `traceparent` parsing and validation, for the decision log's trace id.
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
     ],
     targets: [
         // The host protocol: one C header every plugin implements.
@@ -64,6 +66,7 @@ let package = Package(
             dependencies: [
                 "Portcullis", "PortcullisProtocol", logging, nioPosix,
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
             ]
         ),
 

@@ -17,6 +17,9 @@ public final class Gatekeeper: Sendable {
     /// Stacks that are valid but probably wrong (see `StackLint`, `EmptyListLint`), and what plugins
     /// logged as warnings while they were created; shown by `config check` and logged at start.
     public let warnings: [String]
+    /// Which successful load in this process this is (``ConfigurationGeneration``): 1 at start, one
+    /// more for every reload taken. Decision logs carry it.
+    public let generation: Int
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
     /// error naming the file, the entry's line and key, and what went wrong.
@@ -70,6 +73,7 @@ public final class Gatekeeper: Sendable {
         warnings = configuration.stacks.flatMap { stack in
             stacks[stack.name].map { StackLint.warnings(for: $0, configuration: stack) } ?? []
         } + EmptyListLint.warnings(for: configuration) + LockedOutStatusLint.warnings(for: configuration) + pluginWarnings
+        generation = ConfigurationGeneration.next()
     }
 
     /// Convenience: parse and load `path`.

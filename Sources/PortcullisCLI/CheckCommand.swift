@@ -45,7 +45,12 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
+    @Option(name: .customLong("log-level"), help: "What the host and its plugins log on standard error: trace, debug, info (with the decision line), notice, warning, error or critical.")
+    var logLevel = "warning"
+
     func run() throws {
+        // The explanation is the output: plugins' info lines (files loaded) would only bury it.
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level '\(logLevel)' is not a log level") }
         guard let peerAddress = IPAddress(peer) else {
             throw ValidationError("--peer '\(peer)' is not an IP address")
         }
@@ -68,7 +73,9 @@ struct CheckCommand: ParsableCommand {
 
         let gatekeeper: Gatekeeper
         do {
-            gatekeeper = try Gatekeeper(contentsOf: config, logger: Logger(label: "portcullis"), makeStoreBackend: storeBackendFactory)
+            var logger = Logger(label: "portcullis")
+            logger.logLevel = level
+            gatekeeper = try Gatekeeper(contentsOf: config, logger: logger, makeStoreBackend: storeBackendFactory)
         } catch {
             writeError("portcullis: \(error)")
             throw ExitCode(2)
@@ -78,21 +85,20 @@ struct CheckCommand: ParsableCommand {
             throw ExitCode(2)
         }
         let request = AuthRequest(method: method, path: path, host: host, headers: parsedHeaders, peer: peerAddress)
-        // The runtime every way in uses; observers are told before the command exits, and its
-        // own decision line stays out of the explanation printed below.
-        var quiet = gatekeeper.logger
-        quiet.logLevel = .warning
+        // The runtime every way in uses; observers are told before the command exits. Its
+        // decision line goes to standard error only when `--log-level` lets info through.
         let settings = gatekeeper.configuration.server
         let runtime = DecisionRuntime(
             gatekeepers: ReloadableGatekeeper(gatekeeper), pool: BlockingPool(threads: 1, queue: 0),
-            checkTimeout: settings.checkTimeout, delivery: .beforeReturning, logger: quiet)
+            checkTimeout: settings.checkTimeout, delivery: .beforeReturning, logger: gatekeeper.logger)
         let outcome = try waitFor { [stack] in
             let outcome = await runtime.decide(request, stack: stack).outcome
             await runtime.shutdown()
             return outcome
         }
         let response = gatekeeper.response(for: outcome)
-        print(json ? OutcomeReport.json(outcome, response) : OutcomeReport.text(outcome, response))
+        let remedy = Remedy.sentence(for: outcome, request: request, stack: gatekeeper.stack(named: stack))
+        print(json ? OutcomeReport.json(outcome, response, remedy: remedy) : OutcomeReport.text(outcome, response, remedy: remedy))
         if !outcome.isAllowed { throw ExitCode(1) }
     }
 

@@ -5,14 +5,16 @@ import PortcullisProtocol
 /// Renders an outcome for a person (`check`) or a program (`check --json`).
 /// Both show only what the outcome holds, which never includes a secret. The text shows every
 /// value that came from the request or a plugin through ``LogText`` (one line each, bounded);
-/// JSON escapes by its own rules.
+/// JSON escapes by its own rules. A deny's `remedy` (``Remedy``) is for the operator running
+/// `check`; the response shown is what the client gets, which never carries it.
 enum OutcomeReport {
-    static func text(_ outcome: Outcome, _ response: AuthResponse) -> String {
+    static func text(_ outcome: Outcome, _ response: AuthResponse, remedy: String?) -> String {
         var lines: [String] = []
         func quoted(_ value: String) -> String { "\"\(LogText.escaped(value))\"" }
         let verdict = outcome.isAllowed ? "ALLOW \(outcome.principal.map { "principal=\(quoted($0))" } ?? "(no principal)")"
                                         : "DENY \(outcome.reason?.code ?? "?")"
         lines.append("stack \(outcome.stack): \(verdict) -> HTTP \(response.status)")
+        if let remedy { lines.append("  remedy:     \(LogText.escaped(remedy, limit: 1024))") }
         lines.append("  client:     \(outcome.client.map { "\($0)" } ?? "unknown") (\(outcome.clientNote))")
         lines.append("  credential: \(outcome.credential)")
         for attribute in outcome.attributes { lines.append("  attribute:  \(LogText.escaped(attribute.name))=\(quoted(attribute.value))") }
@@ -40,7 +42,7 @@ enum OutcomeReport {
         return lines.joined(separator: "\n")
     }
 
-    static func json(_ outcome: Outcome, _ response: AuthResponse) -> String {
+    static func json(_ outcome: Outcome, _ response: AuthResponse, remedy: String?) -> String {
         let trace = outcome.trace.map { step in
             JSONText.object([
                 ("plugin", JSONText.string(step.plugin)),
@@ -63,6 +65,7 @@ enum OutcomeReport {
             ("decision", JSONText.string(outcome.decision.rawValue)),
             ("status", String(response.status)),
             ("reason", JSONText.optional(outcome.reason?.code)),
+            ("remedy", JSONText.optional(remedy)),
             ("principal", JSONText.optional(outcome.principal)),
             ("attributes", JSONText.object(outcome.attributes.map { ($0.name, JSONText.string($0.value)) })),
             ("challenges", JSONText.array(outcome.challenges.map(JSONText.string))),

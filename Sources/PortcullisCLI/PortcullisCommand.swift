@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import PortcullisRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,8 @@ struct PortcullisCommand: ParsableCommand {
 
     /// Exit codes: 0 allow / success, 1 deny, 2 usage or configuration error.
     static func main() {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // JSON decision lines ([log] format = "json") bare, everything else as swift-log prints it.
+        LoggingSystem.bootstrap { DecisionLineHandler(wrapping: StreamLogHandler.standardError(label: $0)) }
         do {
             var command = try parseAsRoot()
             try command.run()

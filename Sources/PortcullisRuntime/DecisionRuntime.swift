@@ -58,7 +58,22 @@ public final class DecisionRuntime: Service, Sendable {
     public struct Decision: Sendable {
         public var outcome: Outcome
         public var gatekeeper: Gatekeeper
-        public var response: AuthResponse { gatekeeper.response(for: outcome) }
+        /// This decision's id: in its log line and, as `X-Auth-Decision-Id`, in its answer.
+        public var id: DecisionID
+        /// The valid W3C `traceparent` the request carried, echoed in the answer.
+        var trace: TraceParent?
+
+        /// The gatekeeper's answer, plus `X-Auth-Decision-Id` (and `traceparent` when the request
+        /// had a valid one) on allow and deny alike: nginx copies the id upstream with
+        /// `auth_request_set`, and a client's complaint can be matched to the log line.
+        public var response: AuthResponse {
+            var response = gatekeeper.response(for: outcome)
+            // An attribute named `decision_id` (a token claim) must not stand in for ours.
+            response.headers.removeAll { $0.name.equalsIgnoringASCIICase("X-Auth-Decision-Id") || $0.name.equalsIgnoringASCIICase("traceparent") }
+            response.headers.append(HTTPHeader("X-Auth-Decision-Id", id.description))
+            if let trace { response.headers.append(HTTPHeader("traceparent", trace.header)) }
+            return response
+        }
     }
 
     /// Decides `request` with `gatekeeper` — the snapshot the caller took once for this request
@@ -67,6 +82,7 @@ public final class DecisionRuntime: Service, Sendable {
     public func decide(_ request: AuthRequest, stack name: String, gatekeeper: Gatekeeper? = nil) async -> Decision {
         let gatekeeper = gatekeeper ?? gatekeepers.current
         let started = ContinuousClock.now
+        let id = DecisionID.random()
         var outcome: Outcome
         // Cache hits and non-blocking entries need no thread: answer them here; only the rest
         // takes a pool slot, starting where this attempt stopped.
@@ -75,13 +91,14 @@ public final class DecisionRuntime: Service, Sendable {
         case .needsBlocking(let pending): outcome = await runOnPool(pending, stack: name, gatekeeper: gatekeeper)
         }
         let elapsed = ContinuousClock.now - started
-        DecisionLog.write(outcome, request: request, elapsed: elapsed, to: logger)
+        let trace = TraceParent(request.headers)
+        DecisionLog.write(outcome, request: request, elapsed: elapsed, id: id, trace: trace, gatekeeper: gatekeeper, to: logger)
         observer?(outcome, gatekeeper, elapsed)
         await deliver(outcome.observation)
         if !outcome.isAllowed, outcome.failDelay > .zero {
             try? await Task.sleep(for: outcome.failDelay)
         }
-        return Decision(outcome: outcome, gatekeeper: gatekeeper)
+        return Decision(outcome: outcome, gatekeeper: gatekeeper, id: id, trace: trace)
     }
 
     /// Tells the stack's observing plugins how the decision ended (ABI 1.1), exactly once:

@@ -20,7 +20,7 @@ final class ConfigurationTests: XCTestCase {
 
     func testSemanticErrorsNameLineAndKey() {
         let entry = "[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\n"
-        XCTAssertEqual(error("listen = 1\n" + entry), "portcullis.toml:1: listen: unknown setting (expected one of: plugin_dir, proxy, status, response, server, cache, store, stack)")
+        XCTAssertEqual(error("listen = 1\n" + entry), "portcullis.toml:1: listen: unknown setting (expected one of: plugin_dir, proxy, status, response, server, cache, store, log, stack)")
         XCTAssertEqual(error(entry + "\n[[stack.default]]\nplugin = \"debug\"\ncontrol = \"mandatory\"\n"),
                        "portcullis.toml:7: stack.default[1].control: 'mandatory' is not a control: expected required, requisite, sufficient, optional or a [verdict=action ...] table")
         XCTAssertEqual(error("[proxy]\ntrusted = [\"10.0.0.1/8\"]\n" + entry),

@@ -24,9 +24,15 @@ struct WireAnswer: Equatable, CustomStringConvertible {
     /// the answer left) and the hop-by-hop `Connection` (RFC 9110 §7.6.1: Vapor says
     /// `keep-alive` on every answer to a keep-alive request, Hummingbird leaves it implied; it
     /// describes the connection, and no proxy passes it on).
+    /// `X-Auth-Decision-Id` is new for every decision: its value compares as a placeholder when it
+    /// has the id's form (32 hex digits), and as itself otherwise, so a malformed id still differs.
     var message: WireAnswer {
         var copy = self
         copy.fields.removeAll { $0.name == "date" || $0.name == "connection" }
+        for index in copy.fields.indices where copy.fields[index].name == "x-auth-decision-id" {
+            let value = copy.fields[index].value
+            if value.utf8.count == 32, value.allSatisfy(\.isHexDigit) { copy.fields[index].value = "<decision id>" }
+        }
         return copy
     }
 }

@@ -50,7 +50,10 @@ $(nginx_http_scratch)
     upstream portcullis { server 127.0.0.1:$auth; keepalive 8; }
     server {
         listen 127.0.0.1:$upstream;
-        location / { default_type text/plain; return 200 "upstream says hello to [\$http_x_auth_user]\n"; }
+        location / {
+            add_header X-Seen-Decision-Id \$http_x_auth_decision_id;
+            default_type text/plain; return 200 "upstream says hello to [\$http_x_auth_user]\n";
+        }
     }
     server {
         listen 127.0.0.1:$front;
@@ -58,6 +61,8 @@ $(nginx_http_scratch)
             auth_request /_portcullis;
             auth_request_set \$portcullis_user \$upstream_http_x_auth_user;
             proxy_set_header X-Auth-User \$portcullis_user;
+            auth_request_set \$portcullis_decision \$upstream_http_x_auth_decision_id;
+            proxy_set_header X-Auth-Decision-Id \$portcullis_decision;
             auth_request_set \$portcullis_challenge \$upstream_http_www_authenticate;
             error_page 401 = @portcullis_unauthorized;
             proxy_pass http://127.0.0.1:$upstream;
@@ -115,6 +120,9 @@ contains "Basic challenge passed through" 'Basic realm="demo", charset="UTF-8"' 
 check "wrong password → 401" "401" "$(status -u alice:wrong "$url/")"
 check "right Basic → 200" "200" "$(status -u alice:wonderland "$url/")"
 contains "upstream sees the Basic user" "hello to [alice]" "$(curl -s -u alice:wonderland "$url/")"
+seen=$(curl -s -D - -o /dev/null -u alice:wonderland "$url/" | grep -i '^X-Seen-Decision-Id:' | tr -d '\r' | awk '{print $2}')
+check "upstream gets the decision id (auth_request_set)" "1" "$(echo "$seen" | grep -cE '^[0-9a-f]{32}$')"
+contains "the decision id is the one in the daemon's log" "decision_id=$seen" "$(cat "$work/portcullis.log")"
 
 token=$("$bin/portcullis" token issue --keys examples/demo/keys.jwks --sub carol --ttl 5m)
 check "right Bearer → 200" "200" "$(status -H "Authorization: Bearer $token" "$url/")"

@@ -22,6 +22,8 @@ public struct Configuration: Sendable {
     package var cache: CacheSettings
     /// `[store]`: where plugins' shared state (lockout) lives. Read at start, like `[server]`.
     package var store = StoreConfiguration()
+    /// `[log]`: the decision log's format.
+    package var log = LogSettings()
     /// In file order.
     public var stacks: [StackConfiguration]
 
@@ -119,7 +121,7 @@ private struct Parser {
     }
 
     mutating func configuration(from root: TOMLTable) throws(ConfigError) -> Configuration {
-        let known = ["plugin_dir", "proxy", "status", "response", "server", "cache", "store", "stack"]
+        let known = ["plugin_dir", "proxy", "status", "response", "server", "cache", "store", "log", "stack"]
         for key in root.keys where !known.contains(key) {
             throw error(key, lineKey: key, "unknown setting (expected one of: \(known.joined(separator: ", ")))")
         }
@@ -138,7 +140,20 @@ private struct Parser {
             file: file, pluginDirectory: pluginDirectory, resolver: try resolver(root["proxy"]), responsePolicy: policy,
             listen: try listen(root["server"]), server: server, cache: try cache(root["cache"]), stacks: stacks)
         configuration.store = try store(root["store"])
+        configuration.log = try log(root["log"])
         return configuration
+    }
+
+    private func log(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> LogSettings {
+        var settings = LogSettings()
+        guard let log = try table(value, "log", known: ["format"]) else { return settings }
+        if let value = log["format"] {
+            guard let format = value.string.flatMap(LogSettings.Format.init(rawValue:)) else {
+                throw error("log.format", table: "log", lineKey: "format", "must be \"text\" or \"json\"")
+            }
+            settings.format = format
+        }
+        return settings
     }
 
     private func store(_ value: (any TOMLValueConvertible)?) throws(ConfigError) -> StoreConfiguration {

@@ -31,18 +31,23 @@ cmp -s "$out/cmodules/CPortcullisPlugin/module.modulemap.new" "$out/cmodules/CPo
 rm -f "$out/cmodules/CPortcullisPlugin/module.modulemap.new"
 
 # The debug build's products, for the third-party modules.
-debug=$root/.build/debug
-deps_needed() { for t in "${targets[@]}"; do case $t in authorization|forwarded|config|jwt|authz) return 0 ;; esac; done; return 1; }
-if deps_needed; then
-  if [ ! -d "$debug/Modules/TOMLKit.swiftmodule" ] || [ ! -d "$debug/Modules/Crypto.swiftmodule" ]; then
-    echo "fuzz build: building the debug products the harnesses link (swift build)"
-    swift build >/dev/null || { echo "fuzz build: swift build failed" >&2; exit 1; }
-  fi
+debug_dir() { for dir in "$root/.build/debug" "$root"/.build/*-linux-gnu/debug; do [ -d "$dir/Modules" ] && { echo "$dir"; return; }; done; }
+deps_needed() { for t in "${targets[@]}"; do case $t in authorization|forwarded|config|jwt|htpasswd|authz) return 0 ;; esac; done; return 1; }
+debug=$(debug_dir)
+if deps_needed && { [ -z "$debug" ] || [ ! -e "$debug/Modules/TOMLKit.swiftmodule" ] || [ ! -e "$debug/Modules/Crypto.swiftmodule" ]; }; then
+  echo "fuzz build: building the debug products the harnesses link (swift build)"
+  swift build >/dev/null || { echo "fuzz build: swift build failed" >&2; exit 1; }
+  debug=$(debug_dir)
 fi
-# Clang module maps and headers of the C parts of those dependencies.
-dep_flags=(-I "$debug/Modules")
-for map in "$debug"/*.build/module.modulemap; do [ -e "$map" ] && dep_flags+=(-Xcc "-fmodule-map-file=$map"); done
-for include in "$root"/.build/checkouts/*/Sources/*/include; do [ -d "$include" ] && dep_flags+=(-Xcc -I -Xcc "$include"); done
+dep_flags=()
+if [ -n "$debug" ]; then
+  dep_flags+=(-I "$debug/Modules")
+  # The C modules those Swift modules import.
+  for c in CTOML CCryptoBoringSSL CCryptoBoringSSLShims; do
+    [ -e "$debug/$c.build/module.modulemap" ] && dep_flags+=(-Xcc "-fmodule-map-file=$debug/$c.build/module.modulemap")
+  done
+  for include in "$root"/.build/checkouts/{TOMLKit,swift-crypto}/Sources/*/include; do [ -d "$include" ] && dep_flags+=(-Xcc -I -Xcc "$include"); done
+fi
 
 swift_flags=(
   -O -wmo -parse-as-library -enable-testing -sanitize=fuzzer,address -g

@@ -19,3 +19,18 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertNil(resolution.client)
     }
 }
+
+/// toml++ (inside TOMLKit) aborts in debug builds, and has undefined behaviour in release ones,
+/// on a table header whose key starts with a character no key starts with; found by the authz
+/// fuzzer. The configuration refuses such a file with its line before TOMLKit sees it.
+final class ConfigurationFuzzRegressionTests: XCTestCase {
+    func testATableHeaderWithABadKeyIsASyntaxErrorWithItsLine() {
+        for (text, line) in [("[[!stack.default]]\nplugin = \"x\"\n", 1), ("[proxy]\ntrusted = []\n[[[stack]]]\n", 3), ("[=", 1)] {
+            XCTAssertThrowsError(try Configuration(parsing: text, file: "portcullis.toml"), text) { error in
+                guard let error = error as? ConfigError else { return XCTFail("\(error)") }
+                XCTAssertEqual(error.line, line, text)
+                XCTAssertTrue(error.message.hasPrefix("TOML syntax"), error.message)
+            }
+        }
+    }
+}

@@ -23,3 +23,13 @@ final class AuthzFuzzRegressionTests: XCTestCase {
         XCTAssertFalse(plugin.check("POST", "/files/\u{301}x/delete").isAllow)
     }
 }
+
+/// The rules file is TOML too: a header toml++ would parse with a broken precondition (it aborts
+/// in debug builds) is a syntax error naming its line.
+final class AuthzRulesTOMLFuzzRegressionTests: XCTestCase {
+    func testATableHeaderWithABadKeyIsASyntaxErrorWithItsLine() {
+        let error = ruleError("[[rule]]\nname = \"a\"\n\n[[\u{16}\u{16}rule]]\nname = \"admins\"\n")
+        XCTAssertEqual(error?.line, 4)
+        XCTAssertEqual(error?.message.hasPrefix("TOML syntax"), true)
+    }
+}

@@ -27,9 +27,9 @@ done
 
 python3 -c "import jwt" 2>/dev/null || { echo "fuzz: PyJWT is missing (scripts/setup installs it)"; exit 1; }
 cd Tests/Fuzz/Differential
-python3 jwt.py ../../../.build-fuzz/bin/fuzz-jwt "$cases" || failed=1
-python3 forwarded.py ../../../.build-fuzz/bin/fuzz-forwarded "$cases" || failed=1
-python3 path.py ../../../.build-fuzz/bin/fuzz-path "$cases" || failed=1
-python3 cidr.py ../../../.build-fuzz/bin/fuzz-iplist "$cases" || failed=1
+python3 diff_jwt.py ../../../.build-fuzz/bin/fuzz-jwt "$cases" || failed=1
+python3 diff_forwarded.py ../../../.build-fuzz/bin/fuzz-forwarded "$cases" || failed=1
+python3 diff_path.py ../../../.build-fuzz/bin/fuzz-path "$cases" || failed=1
+python3 diff_cidr.py ../../../.build-fuzz/bin/fuzz-iplist "$cases" || failed=1
 echo "fuzz: phase took $((SECONDS - started)) s"
 exit "$failed"

@@ -1,11 +1,11 @@
 """CIDR parsing and matching against Python's ipaddress: IPPrefix(parsing:), IPPrefix.contains and
-the iplist table (fuzz-iplist in print mode). Seeded and reproducible: cidr.py BINARY [cases] [seed]."""
+the iplist table (fuzz-iplist in print mode). Seeded and reproducible: diff_cidr.py BINARY [cases] [seed]."""
 
 import ipaddress
 import random
 import sys
 
-from common import Report, run_harness
+from diff_common import Report, run_harness
 
 
 def v4_text(value):

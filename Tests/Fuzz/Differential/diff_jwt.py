@@ -1,5 +1,5 @@
 """JWT acceptance against PyJWT (fuzz-jwt in print mode: HS256, key "k1", no audience, no issuer,
-leeway 0, `sub` optional). Seeded: jwt.py BINARY [cases] [seed].
+leeway 0, `sub` optional). Seeded: diff_jwt.py BINARY [cases] [seed].
 
 Rules checked on every case:
 - PyJWT refuses it for structure or signature (DecodeError, InvalidSignatureError,
@@ -20,7 +20,7 @@ import time
 
 import jwt
 
-from common import Report, run_harness
+from diff_common import Report, run_harness
 
 KEY = b"portcullis-fuzz-key-0123456789ab"
 STRUCTURE = (jwt.exceptions.DecodeError, jwt.exceptions.InvalidAlgorithmError, jwt.exceptions.InvalidKeyError)
@@ -28,7 +28,7 @@ STRUCTURE = (jwt.exceptions.DecodeError, jwt.exceptions.InvalidAlgorithmError, j
 STRICTER = {
     "duplicate member", "crit", "unknown kid", "padding", "non-canonical base64", "non-alphabet byte", "extra part",
     "NaN or Infinity", "lone surrogate", "nesting deeper than 32", "BOM or UTF-16", "string NumericDate", "empty sub",
-    "empty aud", "invalid UTF-8", "bool NumericDate", "non-string kid",
+    "empty aud", "invalid UTF-8", "bool NumericDate", "non-string kid", "number beyond a Double",
 }
 # Where we accept what PyJWT refuses, on purpose.
 MORE_PERMISSIVE = {"numeric jti"}
@@ -127,6 +127,7 @@ def make_case(rng, now):
         claims_text = claims_text[:-1] + ',"x":01}'
     elif roll < 0.12:
         claims_text = claims_text[:-1] + ',"x":1e400}'
+        labels.add("number beyond a Double")
     elif roll < 0.13:
         claims_text = rng.choice(["[]", "null", '"x"', "1", ""])
     claims_bytes = claims_text.encode("utf-8", "surrogatepass")

@@ -1,5 +1,5 @@
 """Request path normalization against Python's urllib.parse.unquote_to_bytes + posixpath.normpath
-on the decoded path (fuzz-path in print mode). Seeded: path.py BINARY [cases] [seed].
+on the decoded path (fuzz-path in print mode). Seeded: diff_path.py BINARY [cases] [seed].
 
 Where RequestPath refuses on purpose (what an upstream could read two ways) the reference says
 why, and our refusal must come for one of those reasons: an encoded '/', a '\\' (raw or %5C), an
@@ -10,7 +10,7 @@ import random
 import sys
 from urllib.parse import unquote_to_bytes
 
-from common import Report, run_harness
+from diff_common import Report, run_harness
 
 SEGMENTS = ["a", "b", "admin", "..", ".", "", "%2e", "%2E%2e", ".%2e", "%41", "%7e", "~x", "%2f", "%2F", "%5c", "\\", "%00",
             "%zz", "%4", "%", "x;p=1", ";p", "%3B", "%3b", "\u00e9", "%C3%A9", "%c3%a9", "*", "a b", "%20", "%25", "%252F",

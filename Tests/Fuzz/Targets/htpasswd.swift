@@ -52,6 +52,9 @@ func checkPasswords(_ contents: [UInt8], format: PasswordFile.Format?, allowPlai
         if let aging = entry.aging {
             written += Array(":\(field(aging.lastChange))::\(field(aging.maximumDays))::\(field(aging.inactiveDays)):\(field(aging.expiresOn)):".utf8)
         }
+        // The reader drops one CR before each LF (CRLF files), so a value that ends in CR was
+        // written with CRLF and is written back so.
+        if written.last == UInt8(ascii: "\r") { written.append(UInt8(ascii: "\r")) }
         written.append(UInt8(ascii: "\n"))
     }
     let again = PasswordFile.read(path: "again", contents: written, format: file.format, allowPlaintext: allowPlaintext)

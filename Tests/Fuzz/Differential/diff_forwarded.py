@@ -1,19 +1,19 @@
 """Forwarded (RFC 7239) and X-Forwarded-For against a small Python model of right-to-left walking
-past trusted proxies (fuzz-forwarded in print mode). Seeded: forwarded.py BINARY [cases] [seed].
+past trusted proxies (fuzz-forwarded in print mode). Seeded: diff_forwarded.py BINARY [cases] [seed].
 
 The model follows the RFC's grammar (forwarded-element = pair *(";" pair), values token or
 quoted-string, node = IPv4 / "[" IPv6 "]" / "unknown" / obfnode, with an optional port), joins a
 header's lines with "," (RFC 9110 §5.3), and walks from the right: an unusable hop leaves the
 client unknown, the first untrusted hop is the client, and when every hop is trusted the leftmost
-one is. Trust uses the documented IPv4-mapped rule (cidr.py's `contains`)."""
+one is. Trust uses the documented IPv4-mapped rule (diff_cidr.py's `contains`)."""
 
 import ipaddress
 import random
 import re
 import sys
 
-from cidr import contains
-from common import Report, run_harness
+from diff_cidr import contains
+from diff_common import Report, run_harness
 
 TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\U0010ffff]|\\[\t \x21-\x7e\x80-\U0010ffff])*"'

@@ -101,7 +101,8 @@ def xff_hop(hop):
         return None
     if match.group(1) is not None:
         ip = address(match.group(1))
-        return ip if ip is not None and ip.version == 6 else None
+        port_ok = match.group(2) is None or int(match.group(2)) <= 65535
+        return ip if ip is not None and ip.version == 6 and port_ok else None
     ip = address(match.group(3))
     return ip if ip is not None and ip.version == 4 and int(match.group(4)) <= 65535 else None
 
@@ -142,8 +143,13 @@ def leniencies(header, values):
             labels.append("an obfuscated port is unusable")
         if re.search(r":[0-9]{5}", text):
             labels.append("a port above 65535 is unusable")
-        if len(re.findall(r"(?i)\b(by|proto|host|ext)=", text)) > 1:
-            labels.append("repeated by/proto/host are not refused")
+        for element in forwarded_elements_from_right(text):
+            if element is None:
+                break
+            names = [m.group(1).lower() for m in PAIR.finditer(element) if m.group(1).lower() != "for"]
+            if len(names) != len(set(names)):
+                labels.append("a repeated parameter other than for is not refused")
+                break
     else:
         if re.search(r"[0-9a-fA-F:]+:[0-9]{1,5}(,|$)", text):
             labels.append("XFF: an IPv6 address ending in :digits is an address, never address:port")

@@ -46,9 +46,8 @@ func checkAuthorization(_ header: String) {
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "-._~+/".utf8.contains(byte)
         }, "a Bearer token that is not token68 was accepted")
         require(credential.user.isEmpty && credential.password.isEmpty, "Bearer credential with a user or password")
-        if credential.token.count >= 6, let token = String(validating: credential.token, as: UTF8.self) {
-            require(!credential.summary.description.contains(token), "the token is in the log summary")
-        }
+        // The summary that logs show is the token's length, never the token.
+        require(credential.summary.description == "Bearer (\(credential.token.count) bytes)", "the log summary of a Bearer token")
     case .other:
         require(Array(credential.scheme.utf8) == schemeBytes, "other scheme not as sent")
         require(!["basic", "bearer"].contains(credential.scheme.lowercased()), "Basic or Bearer read as another scheme")

@@ -14,7 +14,13 @@ let trustedSets: [[IPPrefix]] = [
     ["10.1.2.3", "::ffff:172.16.0.0/108"].map { try! IPPrefix(parsing: $0) },
     [],
 ]
-let peers: [IPAddress?] = ["10.0.0.1", "192.0.2.7", "::ffff:10.1.2.3", "2001:db8::5"].map { IPAddress($0) } + [nil]
+// Built at run time: a static array literal of `IPAddress?` (UInt128 payload) made the 6.3
+// compiler emit an object one element stride too short, which ASan reports as an overflow.
+let peers: [IPAddress?] = {
+    var peers: [IPAddress?] = ["10.0.0.1", "192.0.2.7", "::ffff:10.1.2.3", "2001:db8::5"].map { IPAddress($0) }
+    peers.append(nil)
+    return peers
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {

@@ -13,7 +13,8 @@ public enum TOMLHeaderCheck {
     /// The 1-based line of the first such header, or nil when there is none.
     public static func badHeaderLine(in text: String) -> Int? {
         let bytes = Array(text.utf8)
-        var index = 0
+        // toml++ skips a UTF-8 byte order mark, so the first line still starts after it.
+        var index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         var line = 1
         var depth = 0  // open `[` and `{` of values
         var lineStart = true  // only spaces and tabs so far on this line

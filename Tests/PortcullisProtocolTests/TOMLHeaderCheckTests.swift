@@ -12,6 +12,8 @@ final class TOMLHeaderCheckTests: XCTestCase {
         XCTAssertEqual(TOMLHeaderCheck.badHeaderLine(in: "[proxy]\n  [ !x]\n"), 2)
         XCTAssertEqual(TOMLHeaderCheck.badHeaderLine(in: "[[\nrule]]"), 1)
         XCTAssertEqual(TOMLHeaderCheck.badHeaderLine(in: "[#x]"), 1)
+        // After a byte order mark (the config fuzzer: EF BB BF "[" 1F).
+        XCTAssertEqual(TOMLHeaderCheck.badHeaderLine(in: "\u{FEFF}[\u{1F}"), 1)
     }
 
     func testValidTOMLIsLeftAlone() {

@@ -77,10 +77,37 @@ module() {
   echo "fuzz build: $name"
   swiftc "${swift_flags[@]}" "${dep_flags[@]}" -module-name "$name" -emit-module -emit-module-path "$mods/$name.swiftmodule" \
     -c -o "$object" "${sources[@]}"
+  # swiftc keeps an unchanged object's old time; the next run must see it as built.
+  touch "$object"
 }
 
 # Objects of a third-party target from the debug build.
-debug_objects() { for target in "$@"; do find "$debug/$target.build" -name '*.o' 2>/dev/null; done; }
+debug_objects() {
+  for target in "$@"; do
+    # CTOML is built here (below) and linked among the inputs.
+    [ "$target" = CTOML ] || find "$debug/$target.build" -name '*.o' 2>/dev/null
+  done
+}
+
+# toml++ (CTOML, inside TOMLKit) is compiled here as a release build compiles it (NDEBUG, so its
+# TOML_ASSERT_ASSUMEs are assumptions, not aborts) and with AddressSanitizer: the debug build's
+# copy aborts on its own debug assertions (docs/fuzzing.md), which would hide what a release
+# daemon does with the same file.
+ctoml_objects=()
+ctoml() {
+  ctoml_objects=()
+  local sources=$root/.build/checkouts/TOMLKit/Sources/CTOML
+  for source in "$sources"/Sources/*.cpp; do
+    local name
+    name=$(basename "$source" .cpp | tr -c 'A-Za-z0-9\n' '_')
+    local object=$objs/ctoml-$name.o
+    ctoml_objects+=("$object")
+    up_to_date "$object" "$source" "$sources/Sources/toml.hpp" "$root/Tests/Fuzz/build.sh" && continue
+    echo "fuzz build: CTOML $(basename "$source") (NDEBUG, ASan)"
+    clang++ -std=c++17 -O1 -g -DNDEBUG -DTOML_EXCEPTIONS=1 -fsanitize=address,fuzzer-no-link \
+      -I "$sources/include" -I "$sources/Sources" -c "$source" -o "$object"
+  done
+}
 
 started=$SECONDS
 module PortcullisNetwork "$root/Sources/PortcullisNetwork"
@@ -93,6 +120,7 @@ for target in "${targets[@]}"; do
   libs=()
   case $target in
     authorization|forwarded|config)
+      ctoml
       module Portcullis "$root/Sources/Portcullis" PortcullisNetwork PortcullisProtocol
       our=(PortcullisNetwork PortcullisProtocol Portcullis)
       theirs=(TOMLKit CTOML Logging Crypto CCryptoBoringSSL CCryptoBoringSSLShims CryptoBoringWrapper CoreMetrics Metrics)
@@ -114,6 +142,7 @@ for target in "${targets[@]}"; do
       module CsrfPlugin "$root/plugins/csrf/Sources/CsrfPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
       our+=(CsrfPlugin) ;;
     authz)
+      ctoml
       module AuthzPlugin "$root/plugins/authz/Sources/AuthzPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
       our+=(AuthzPlugin)
       theirs=(TOMLKit CTOML)
@@ -124,6 +153,7 @@ for target in "${targets[@]}"; do
   harness=$root/Tests/Fuzz/Targets/$target.swift
   inputs=("$harness" "$root/Tests/Fuzz/Support/Fuzz.swift")
   for name in "${our[@]}"; do inputs+=("$objs/$name.o"); done
+  for name in "${theirs[@]}"; do [ "$name" = CTOML ] && inputs+=("${ctoml_objects[@]}"); done
   up_to_date "$binary" "${inputs[@]}" && continue
   echo "fuzz build: fuzz-$target"
   # shellcheck disable=SC2046

@@ -13,6 +13,8 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// Brackets, ports and zone ids are not part of an address: callers strip them first.
     public init?(_ text: some StringProtocol) {
         let text = String(text)
+        // inet_pton reads a C string: it would stop at a NUL and take `1.2.3.4\0junk` for 1.2.3.4.
+        guard !text.utf8.contains(0) else { return nil }
         if text.contains(":") {
             var raw = in6_addr()
             guard inet_pton(AF_INET6, text, &raw) == 1 else { return nil }

@@ -55,8 +55,15 @@ public struct RequestPath: Sendable, Hashable, CustomStringConvertible {
     public var description: String { text }
 
     /// The path's segments: `/admin/x/` is `["admin", "x", ""]`, `/` is `[]`.
+    ///
+    /// Split on the `/` bytes, not on Characters: a combining mark after a slash (`/admin/\u{301}x`,
+    /// raw UTF-8 in the target) makes one Character of the two, and a split on Characters would
+    /// then see `admin/́x` as one segment that `/admin/**` does not match.
     public var segments: [Substring] {
-        text == "/" ? [] : text.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard text != "/" else { return [] }
+        let utf8 = text.utf8
+        return utf8[utf8.index(after: utf8.startIndex)...].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { Substring($0) }
     }
 
     /// The common case in one pass, without copying: an origin-form path with nothing to decode,

@@ -70,6 +70,9 @@ public struct Configuration: Sendable {
 
     /// Validates `text`; `file` names it in errors.
     public init(parsing text: String, file: String) throws(ConfigError) {
+        if let line = TOMLHeaderCheck.badHeaderLine(in: text) {
+            throw ConfigError(file: file, line: line, key: "", message: "TOML syntax: a table header's key must start with a letter, digit, '_', '-' or a quote")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -13,6 +13,9 @@ public enum RuleFile {
 
     public static func parse(_ text: String, file: String) throws(RuleFileError) -> RuleSet {
         let lines = RuleLines(text)
+        if let line = TOMLHeaderCheck.badHeaderLine(in: text) {
+            throw RuleFileError(file: file, line: line, key: "", message: "TOML syntax: a table header's key must start with a letter, digit, '_', '-' or a quote")
+        }
         let root: TOMLTable
         do {
             root = try TOMLTable(string: text)

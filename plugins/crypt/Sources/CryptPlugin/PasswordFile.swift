@@ -30,6 +30,27 @@ struct PasswordFile: Sendable {
     /// Parses `contents`. `format` nil detects it from the first entry: nine colon-separated fields
     /// make a shadow file, anything else an htpasswd file. Malformed lines are skipped and reported.
     init(path: String, contents: [UInt8], format: Format?, allowPlaintext: Bool) throws(LoadError) {
+        let lines = Self.read(path: path, contents: contents, format: format, allowPlaintext: allowPlaintext)
+        guard let dummy = lines.mostCommon?.dummy() ?? StoredHash.defaultDummy() else {
+            throw LoadError(description: "\(path): libxcrypt could not make a dummy hash")
+        }
+        self.format = lines.format
+        self.entries = lines.entries
+        self.dummy = dummy
+        self.problems = lines.problems
+    }
+
+    /// What the lines say, before the dummy hash is made (that costs one hash at the file's cost,
+    /// which the fuzzer, reading the lines millions of times, cannot pay: Tests/Fuzz).
+    struct Lines {
+        let format: Format
+        let entries: [[UInt8]: Entry]
+        let problems: [String]
+        /// A hash of the file's most common scheme and cost, nil when none is usable.
+        let mostCommon: StoredHash?
+    }
+
+    static func read(path: String, contents: [UInt8], format: Format?, allowPlaintext: Bool) -> Lines {
         var entries: [[UInt8]: Entry] = [:]
         var problems: [String] = []
         var detected = format
@@ -83,13 +104,7 @@ struct PasswordFile: Sendable {
 
         // Ties go to the lexically smallest key, so the choice does not change between loads.
         let mostCommon = costCounts.max { ($0.value.count, $1.key) < ($1.value.count, $0.key) }?.value.sample
-        guard let dummy = mostCommon?.dummy() ?? StoredHash.defaultDummy() else {
-            throw LoadError(description: "\(path): libxcrypt could not make a dummy hash")
-        }
-        self.format = detected ?? .htpasswd
-        self.entries = entries
-        self.dummy = dummy
-        self.problems = problems
+        return Lines(format: detected ?? .htpasswd, entries: entries, problems: problems, mostCommon: mostCommon)
     }
 
     /// How many users have a plaintext password (`allow_plaintext = true`), for the load warning.

@@ -62,7 +62,8 @@ func fastPrefix(_ field: ArraySlice<UInt8>) -> IPPrefix? {
     let slash = field.firstIndex(of: UInt8(ascii: "/"))
     let addressBytes = field[..<(slash ?? field.endIndex)]
     let isV6 = addressBytes.contains(UInt8(ascii: ":"))
-    guard addressBytes.count <= (isV6 ? 45 : 15) else { return nil }
+    // inet_pton stops at a NUL: `::\0x` must not read as `::`.
+    guard addressBytes.count <= (isV6 ? 45 : 15), !addressBytes.contains(0) else { return nil }
     var buffer = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))  // 48 bytes, NUL-filled
     let address: IPAddress? = withUnsafeMutableBytes(of: &buffer) { raw in
         raw.copyBytes(from: addressBytes)

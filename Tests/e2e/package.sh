@@ -36,7 +36,7 @@ lap package
 
 echo "== lintian"
 # --fail-on error: warnings are listed (and justified in packaging/README.md), errors fail.
-lintian_output=$(lintian --fail-on error --no-tag-display-limit "$deb" 2>&1)
+lintian_output=$(lintian --fail-on error --tag-display-limit 0 "$deb" 2>&1)
 lintian_status=$?
 echo "$lintian_output" | sed 's/^/  /'
 check "lintian reports no error" 0 "$lintian_status"
@@ -81,7 +81,7 @@ grep -iE "warning|error" <<<"$installed" | sed 's/^/  dpkg: /'
 stat_of() { inside stat -c '%U:%G %a' "$@"; }
 check "portcullis 0755 root" "root:root 755" "$(stat_of /usr/bin/portcullis)"
 check "plugin directory 0755 root" "root:root 755" "$(stat_of /usr/lib/portcullis/plugins)"
-check "every plugin 0644 root" "root:root 644" "$(stat_of /usr/lib/portcullis/plugins/*.so | sort -u)"
+check "every plugin 0644 root" "root:root 644" "$(inside sh -c 'stat -c "%U:%G %a" /usr/lib/portcullis/plugins/*.so' | sort -u)"
 check "users.htpasswd made by postinst, for the portcullis group only" "root:portcullis 640" "$(stat_of /etc/portcullis/users.htpasswd)"
 check "the portcullis system user, in its own group only" "portcullis" "$(inside id -nG portcullis)"
 check "... with no login shell" "/usr/sbin/nologin" "$(inside getent passwd portcullis | cut -d: -f7)"

@@ -22,9 +22,12 @@ public final class Gatekeeper: Sendable {
     public let generation: Int
 
     /// Loads every plugin the configuration names and creates every instance. Any failure is an
-    /// error naming the file, the entry's line and key, and what went wrong.
-    public convenience init(configuration: Configuration, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
-        try self.init(configuration: configuration, logger: logger, clock: { ContinuousClock.now })
+    /// error naming the file, the entry's line and key, and what went wrong. `pluginDirectory`:
+    /// where this program keeps its plugins, used unless `plugin_dir` or `PORTCULLIS_PLUGIN_DIR`
+    /// says otherwise (nil: the default search, see ``PluginSearchPath``).
+    public convenience init(configuration: Configuration, pluginDirectory: String? = nil,
+                            logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        try self.init(configuration: configuration, logger: logger, clock: { ContinuousClock.now }, pluginDirectory: pluginDirectory)
     }
 
     /// A store for `configuration`'s `[store]`, its backend made by `makeBackend` (the daemon's knows
@@ -41,20 +44,22 @@ public final class Gatekeeper: Sendable {
     /// `clock` tells the verification cache the time (tests move it instead of sleeping). `store`:
     /// the process's shared store, kept across reloads; nil makes one for `[store]` (memory only).
     package init(configuration: Configuration, logger: Logger, clock: @escaping @Sendable () -> ContinuousClock.Instant,
-                 store: SharedStore? = nil) throws(ConfigError) {
+                 store: SharedStore? = nil, pluginDirectory: String? = nil) throws(ConfigError) {
         self.configuration = configuration
         self.logger = logger
         let store = if let store { store } else { try Self.makeStore(for: configuration, logger: logger) }
         self.store = store
         let cache = configuration.cache.enabled ? VerificationCache(settings: configuration.cache, now: clock) : nil
         self.cache = cache
+        let searchPath = PluginSearchPath.current(
+            configured: configuration.pluginDirectory, file: configuration.file, program: pluginDirectory)
         var stacks: [String: Stack] = [:]
         var pluginWarnings: [String] = []
         for stack in configuration.stacks {
             var entries: [Stack.Entry] = []
             for entry in stack.entries {
                 do {
-                    let library = try PluginLoader.load(name: entry.plugin, path: entry.path, directory: configuration.pluginDirectory)
+                    let library = try PluginLoader.load(name: entry.plugin, path: entry.path, searchPath: searchPath)
                     var pluginLogger = logger
                     pluginLogger[metadataKey: "plugin"] = "\(entry.plugin)"
                     pluginLogger[metadataKey: "entry"] = "\(entry.key)"
@@ -76,9 +81,10 @@ public final class Gatekeeper: Sendable {
         generation = ConfigurationGeneration.next()
     }
 
-    /// Convenience: parse and load `path`.
-    public convenience init(contentsOf path: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
-        try self.init(configuration: Configuration(contentsOf: path), logger: logger)
+    /// Convenience: parse and load `path`; `pluginDirectory` as in ``init(configuration:pluginDirectory:logger:)``.
+    public convenience init(contentsOf path: String, pluginDirectory: String? = nil,
+                            logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
+        try self.init(configuration: Configuration(contentsOf: path), pluginDirectory: pluginDirectory, logger: logger)
     }
 
     /// Parses and loads `path` with `store` (a reload keeps the running one), or a new store whose

@@ -20,7 +20,7 @@ struct PluginsCommand: ParsableCommand {
     @Option(name: .long, help: "List the plugins this configuration loads.")
     var config: String?
 
-    @Option(name: .long, help: "The plugin directory (default: $PORTCULLIS_PLUGIN_DIR or the executable's directory).")
+    @Option(name: .long, help: "The plugin directory (default: $PORTCULLIS_PLUGIN_DIR, else the default search: see docs/configuration.md).")
     var dir: String?
 
     func run() throws {
@@ -37,11 +37,13 @@ struct PluginsCommand: ParsableCommand {
             }
             return
         }
-        let directory = dir ?? PluginLoader.defaultDirectory()
+        // Each name once, from the first directory that has it: the file a configuration would load.
+        let searchPath = dir.map { PluginSearchPath(explicit: $0) } ?? .current()
         var failed = false
-        for name in pluginNames(in: directory) {
+        var seen = Set<String>()
+        for name in searchPath.directories.flatMap({ pluginNames(in: $0.path) }) where seen.insert(name).inserted {
             do {
-                print(try PluginLoader.load(name: name, directory: directory))
+                print(try PluginLoader.load(name: name, searchPath: searchPath))
             } catch {
                 writeError("portcullis: \(error)")
                 failed = true
@@ -62,7 +64,7 @@ struct PluginsCommand: ParsableCommand {
                 }
                 plugin = configured
             } else {
-                plugin = try PluginLoader.load(name: name, directory: dir ?? PluginLoader.defaultDirectory())
+                plugin = try PluginLoader.load(name: name, searchPath: dir.map { PluginSearchPath(explicit: $0) } ?? .current())
             }
         } catch let exit as ExitCode {
             throw exit

@@ -285,7 +285,9 @@ final class PluginLoaderTests: XCTestCase {
             plugin = "missing"
             control = "required"
             """, file: "api.toml")) { error in
-            XCTAssertEqual("\(error)", "api.toml:3: stack.api[0]: plugin 'debug': /nonexistent-dir/libportcullis-debug.so does not exist")
+            XCTAssertEqual("\(error)", "api.toml:3: stack.api[0]: plugin 'debug': libportcullis-debug.so is not in the plugin directory "
+                + "searched: /nonexistent-dir (plugin_dir in api.toml); install the plugin there, or set plugin_dir in the configuration "
+                + "or PORTCULLIS_PLUGIN_DIR (which overrides it) to the directory that holds it")
         }
     }
 

@@ -10,7 +10,7 @@ import Glibc
 /// statuses, and the named stacks. Parsing never loads plugins; ``Gatekeeper`` does that.
 public struct Configuration: Sendable {
     public var file: String
-    /// `plugin_dir`; nil = `$PORTCULLIS_PLUGIN_DIR` or the executable's directory.
+    /// `plugin_dir`; nil = the default search. `PORTCULLIS_PLUGIN_DIR` overrides it (see ``PluginSearchPath``).
     public var pluginDirectory: String?
     public var resolver: ClientAddressResolver
     public var responsePolicy: ResponsePolicy

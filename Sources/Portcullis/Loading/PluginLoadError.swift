@@ -3,6 +3,8 @@
 public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
     case invalidName(String)
     case fileMissing(plugin: String, path: String)
+    /// `file` is in none of the directories `searched` (their paths and where each came from).
+    case notInSearchPath(plugin: String, file: String, searched: String, count: Int)
     case notRegularFile(plugin: String, path: String)
     case unsafePermissions(plugin: String, path: String, mode: UInt32)
     case unsafeOwner(plugin: String, path: String, owner: UInt32)
@@ -23,6 +25,9 @@ public enum PluginLoadError: Error, Equatable, CustomStringConvertible {
             "plugin name '\(name)' is invalid: expected a short lowercase name like 'crypt' (letters, digits, '-', '_')"
         case .fileMissing(let plugin, let path):
             "plugin '\(plugin)': \(path) does not exist"
+        case .notInSearchPath(let plugin, let file, let searched, let count):
+            "plugin '\(plugin)': \(file) is not in the plugin \(count == 1 ? "directory" : "directories") searched: \(searched); "
+                + "install the plugin there, or set plugin_dir in the configuration or PORTCULLIS_PLUGIN_DIR (which overrides it) to the directory that holds it"
         case .notRegularFile(let plugin, let path):
             "plugin '\(plugin)': \(path) is not a regular file"
         case .unsafePermissions(let plugin, let path, let mode):

@@ -19,29 +19,47 @@ package enum PluginLoader {
     /// The file a plugin named `name` has in `directory`: `libportcullis-<name>.so`.
     package static func fileName(for name: String) -> String { "libportcullis-\(name).so" }
 
-    /// The default plugin directory: `$PORTCULLIS_PLUGIN_DIR`, else the directory of the
-    /// running executable (where `swift build` and the install put the plugins).
-    package static func defaultDirectory() -> String {
-        if let override = getenv("PORTCULLIS_PLUGIN_DIR").map({ String(cString: $0) }), !override.isEmpty {
-            return override
-        }
-        return executableDirectory()
-    }
-
-    /// The directory of the running executable (`/proc/self/exe`).
-    package static func executableDirectory() -> String {
+    /// The running executable's path (`/proc/self/exe`).
+    package static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return "." }
-        let executable = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard length > 0 else { return "./portcullis" }
+        return String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The directory of the running executable: where `swift build` puts the tools.
+    package static func executableDirectory() -> String {
+        let executable = executablePath()
         return String(executable[..<(executable.lastIndex(of: "/") ?? executable.endIndex)])
     }
 
-    /// Loads the plugin `name` from `path`, or from `directory` by its file name.
+    /// Loads the plugin `name` from `path`, or from `directory` by its file name, or (neither
+    /// given) from the first directory of this process's ``PluginSearchPath`` that holds it.
     package static func load(name: String, path: String? = nil, directory: String? = nil) throws(PluginLoadError) -> PluginLibrary {
+        if path == nil, directory == nil { return try load(name: name, searchPath: .current()) }
         guard isValidName(name) else { throw .invalidName(name) }
-        let file = path ?? "\(directory ?? defaultDirectory())/\(fileName(for: name))"
-        return try loaded.withLock { (images: inout [String: PluginLibrary]) throws(PluginLoadError) -> PluginLibrary in
+        return try load(name: name, file: path ?? "\(directory ?? ".")/\(fileName(for: name))")
+    }
+
+    /// Loads the plugin `name` from `path` if given, else from the first directory of
+    /// `searchPath` where its file exists. A file that exists but fails a check is an error, never
+    /// a reason to look further.
+    package static func load(name: String, path: String? = nil, searchPath: PluginSearchPath) throws(PluginLoadError) -> PluginLibrary {
+        guard isValidName(name) else { throw .invalidName(name) }
+        if let path { return try load(name: name, file: path) }
+        for directory in searchPath.directories {
+            do {
+                return try load(name: name, file: "\(directory.path)/\(fileName(for: name))")
+            } catch .fileMissing {
+                continue
+            }
+        }
+        throw .notInSearchPath(plugin: name, file: fileName(for: name), searched: searchPath.description,
+                               count: searchPath.directories.count)
+    }
+
+    private static func load(name: String, file: String) throws(PluginLoadError) -> PluginLibrary {
+        try loaded.withLock { (images: inout [String: PluginLibrary]) throws(PluginLoadError) -> PluginLibrary in
             let opened = try PluginFile.open(file, plugin: name)
             let library: PluginLibrary
             if let known = images[opened.resolved] {

@@ -45,8 +45,11 @@ apache=18588 pam_front=18589 caddy_admin=18590
 cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   [ -f "$work/apache.pid" ] && kill "$(cat "$work/apache.pid")" 2>/dev/null
-  [ -n "${caddy:-}" ] && kill "$caddy" 2>/dev/null
-  [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
+  for pid in ${caddy:-} ${daemon:-}; do
+    kill "$pid" 2>/dev/null || continue
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   wait 2>/dev/null
   rm -f "/etc/pam.d/$pam_service"
   rm -rf "$work"
@@ -168,8 +171,9 @@ caddy_hash=$(printf '%s' "$hash" | base64 -w0)
   echo "{"
   echo "  admin 127.0.0.1:$caddy_admin"
   echo "  auto_https off"
-  echo "  persist_config off"
-  echo "  log { level ERROR }"
+  echo "  log {"
+  echo "    level ERROR"
+  echo "  }"
   echo "}"
   echo "http://127.0.0.1:$caddy_basic {"
   echo "  basicauth {"
@@ -214,7 +218,6 @@ LoadModule socache_shmcb_module $mods/mod_socache_shmcb.so
 LoadModule authnz_pam_module $mods/mod_authnz_pam.so
 LoadModule auth_openidc_module $mods/mod_auth_openidc.so
 LoadModule dir_module $mods/mod_dir.so
-LoadModule unixd_module $mods/mod_unixd.so
 ServerLimit 4
 StartServers 2
 ThreadsPerChild 32
@@ -290,10 +293,14 @@ measure() { # name
   rps[$name]=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50[$name]=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99[$name]=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  [ -n "${rps[$name]}" ] || fail "$name: wrk printed no rate"
+  awk -v r="${rps[$name]:-0}" 'BEGIN { exit !(r > 0) }' || fail "$name: wrk measured no answers: $out"
   local bad; bad=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   [ -z "$bad" ] || fail "$name had $bad non-2xx answers"
+  # Timeouts are expected where one bcrypt per request meets 32 connections (auth_basic).
+  ! echo "$out" | grep -q "Socket errors" || echo "warning: $name: $(echo "$out" | grep "Socket errors")" >&2
 }
+# CASES="a b" measures only those (a debugging aid; the ratios then need both sides).
+[ -z "${CASES:-}" ] || read -r -a order <<< "$CASES"
 for name in "${order[@]}"; do measure "$name"; done
 kill -0 "$daemon" 2>/dev/null || fail "portcullis exited during the run"
 kill -0 "$caddy" 2>/dev/null || fail "caddy exited during the run"
@@ -304,7 +311,7 @@ for name in "${order[@]}"; do
 done
 # figure <TAB> ratio <TAB> "ratio" <TAB> "target" <TAB> target <TAB> met
 target() { # name, numerator, denominator, target, direction (ge|le)
-  local r; r=$(ratio "${rps[$2]}" "${rps[$3]}")
+  local r; r=$(ratio "${rps[$2]:-0}" "${rps[$3]:-0}")
   local met; met=$(awk -v r="$r" -v t="$4" -v d="$5" 'BEGIN { print ((d == "ge" ? r >= t : r <= t) ? "met" : "MISSED") }')
   printf '%s\t%s\tratio\ttarget\t%s %s\t%s\n' "$1" "$r" "$([ "$5" = ge ] && echo '>=' || echo '<=')" "$4" "$met"
 }

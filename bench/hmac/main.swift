@@ -72,7 +72,7 @@ for _ in 0..<(scale > 1 ? 1 : 8) {
 }
 
 /// The C verifier's best ns per verification of `token` under `secret` (fails the bench if it cannot run).
-func cVerificationNanoseconds() -> Double {
+@MainActor func cVerificationNanoseconds() -> Double {
     guard let path = ProcessInfo.processInfo.environment["PORTCULLIS_BENCH_C_VERIFIER"] else {
         fatalError("PORTCULLIS_BENCH_C_VERIFIER is not set: run the hmac suite through bench/run")
     }

@@ -129,17 +129,21 @@ http {
     fastcgi_temp_path $work/fastcgi; uwsgi_temp_path $work/uwsgi; scgi_temp_path $work/scgi;
     upstream portcullis { server 127.0.0.1:$auth; keepalive 64; }
     upstream zero { server 127.0.0.1:$upstream; keepalive 64; }
+    # Every hop to the upstream and to the auth backends keeps its connections (as a production
+    # nginx would): a new TCP connection per request measured connection setup, not the check.
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
     server { listen 127.0.0.1:$plain; location / { return 204; } }
     server { listen 127.0.0.1:$upstream; location / { return 204; } }
     server {
         listen 127.0.0.1:$basic;
         # proxy_pass, not return: return runs before the access phase and would skip auth_basic.
-        location / { auth_basic "bench"; auth_basic_user_file $work/users; proxy_pass http://127.0.0.1:$upstream; }
-        location /pam { auth_pam "bench"; auth_pam_service_name "$pam_service"; proxy_pass http://127.0.0.1:$upstream; }
+        location / { auth_basic "bench"; auth_basic_user_file $work/users; proxy_pass http://zero; }
+        location /pam { auth_pam "bench"; auth_pam_service_name "$pam_service"; proxy_pass http://zero; }
     }
     server {
         listen 127.0.0.1:$hop;
-        location / { auth_request /_auth; proxy_pass http://127.0.0.1:$upstream; }
+        location / { auth_request /_auth; proxy_pass http://zero; }
         location = /_auth {
             internal;
             proxy_pass http://zero/;
@@ -153,9 +157,9 @@ http {
     }
     server {
         listen 127.0.0.1:$front;
-        location / { auth_request /_auth; proxy_pass http://127.0.0.1:$upstream; }
-        location /jwt { auth_request /_auth_jwt; proxy_pass http://127.0.0.1:$upstream; }
-        location /pam { auth_request /_auth_pam; proxy_pass http://127.0.0.1:$upstream; }
+        location / { auth_request /_auth; proxy_pass http://zero; }
+        location /jwt { auth_request /_auth_jwt; proxy_pass http://zero; }
+        location /pam { auth_request /_auth_pam; proxy_pass http://zero; }
 $(auth_location /_auth /auth)
 $(auth_location /_auth_jwt /auth/jwt)
 $(auth_location /_auth_pam /auth/pam)

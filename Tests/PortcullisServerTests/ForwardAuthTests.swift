@@ -28,7 +28,7 @@ final class ForwardAuthTests: XCTestCase {
 
     static func listening(_ toml: String) -> String {
         guard !toml.contains("listen = ") else { return toml }
-        let listen = "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.1:0\"\n"
+        let listen = "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.2:0\"\n"
         if let range = toml.range(of: "[server]\n") { return toml.replacingCharacters(in: range, with: "[server]\n" + listen) }
         // Top-level keys (plugin_dir) must come before the first table.
         let lines = toml.split(separator: "\n", omittingEmptySubsequences: false)

@@ -1,15 +1,15 @@
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Per connection, after the HTTP decoder: registers the connection in the ``ConnectionTable``
 /// (which may refuse it at the cap) and closes it when no complete request head arrived within
 /// `headerTimeout` of its accept. Later requests on a keep-alive connection are bounded by the
-/// idle timeout (Hummingbird's `HTTP1Channel` `idleTimeout`), which counts from the last response.
+/// idle timeout (``EndpointHandler``), which counts from the last response.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     private let table: ConnectionTable
     private let headerTimeout: TimeAmount

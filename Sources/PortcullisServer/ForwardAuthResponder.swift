@@ -1,5 +1,7 @@
+package import HTTPTypes
 public import Hummingbird
-import NIOCore
+import HummingbirdCore
+public import NIOCore
 public import Portcullis
 public import PortcullisHummingbird
 public import PortcullisRuntime
@@ -25,41 +27,72 @@ public struct ForwardAuthResponder: HTTPResponder {
         self.settings = settings
     }
 
+    /// Hummingbird's way in (tests' `.router`, embedding): the same answers the daemon's own
+    /// pipeline (``EndpointChannel``) serves.
     public func respond(to request: Request, context: Context) async throws -> Response {
-        let path = request.uri.path
+        try await Self.hummingbirdResponse(answer(request.head, peer: context.remoteAddress))
+    }
+
+    /// An endpoint's answer as a Hummingbird response, after its fail delay.
+    static func hummingbirdResponse(_ answer: EndpointAnswer) async throws -> Response {
+        switch answer {
+        case .now(let response, let delay):
+            if delay > .zero { try? await Task.sleep(for: delay) }
+            return response.hummingbirdResponse
+        case .waiting(let rest):
+            return await rest().hummingbirdResponse
+        }
+    }
+
+    /// The endpoints, for any transport: the request head as HTTPTypes has it, the TCP peer.
+    package func answer(_ request: HTTPRequest, peer: SocketAddress?) -> EndpointAnswer {
+        // Hummingbird's URI reading of the target, so both transports route alike.
+        let path = URI(request.path ?? "").path
         switch path {
         case "/healthz":
-            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+            return .now(Self.healthy)
         case "/auth":
-            return await check(request, stack: "default", peer: context.remoteAddress)
+            return check(request, stack: "default", peer: peer)
         case _ where path.hasPrefix("/auth/"):
             // `/auth/` and `/auth/office/` are `/auth` and `/auth/office` (nginx rewrites often leave the slash).
             var name = path.dropFirst("/auth/".count)
             if name.hasSuffix("/") { name = name.dropLast() }
-            return await check(request, stack: name.isEmpty ? "default" : String(name), peer: context.remoteAddress)
+            return check(request, stack: name.isEmpty ? "default" : String(name), peer: peer)
         default:
-            return Self.notFound("No such endpoint: use /auth, /auth/{stack} or /healthz.")
+            return .now(Self.notFound("No such endpoint: use /auth, /auth/{stack} or /healthz."))
         }
     }
 
-    func check(_ request: Request, stack: String, peer: SocketAddress?) async -> Response {
+    func check(_ request: HTTPRequest, stack: String, peer: SocketAddress?) -> EndpointAnswer {
         // One snapshot per request: a reload between these steps must not mix two configurations.
         let gatekeeper = runtime.gatekeepers.current
         guard gatekeeper.stack(named: stack) != nil else {
-            return Self.notFound("No stack named by this URL.")
+            return .now(Self.notFound("No stack named by this URL."))
         }
         let peerAddress = IPAddress(peer)
         let fromProxy = peerAddress.map { gatekeeper.configuration.resolver.isTrusted($0) } ?? false
         let original = Self.originalRequest(request, peer: peerAddress, headers: fromProxy ? settings.originalRequest : nil)
-        let decision = await runtime.decide(original, stack: stack, gatekeeper: gatekeeper)
-        return decision.response.hummingbirdResponse
+        switch runtime.decideWithoutWaiting(original, stack: stack, gatekeeper: gatekeeper) {
+        case .decided(let decision, let failDelay):
+            return .now(response(for: decision), after: failDelay)
+        case .waiting(let rest):
+            return .waiting { [self] in response(for: await rest()) }
+        }
     }
+
+    /// The HTTP answer to one check, whichever transport carries it: the one place a decision
+    /// becomes status, headers and body.
+    func response(for decision: DecisionRuntime.Decision) -> AuthResponse {
+        decision.response
+    }
+
+    static let healthy = AuthResponse(status: 200, headers: [HTTPHeader("Content-Type", "text/plain; charset=utf-8")], body: Array("ok\n".utf8))
 
     /// The request the proxy is asking about, rebuilt from one family of forwarding headers
     /// (`headers`: nil when the peer is not a trusted proxy, whose headers then describe nothing).
     /// Every header of the check request goes to the plugins as is (Authorization, Cookie, …).
-    package static func originalRequest(_ request: Request, peer: IPAddress?, headers family: ServerSettings.OriginalRequestHeaders?) -> AuthRequest {
-        let headers = request.portcullisHeaders
+    package static func originalRequest(_ request: HTTPRequest, peer: IPAddress?, headers family: ServerSettings.OriginalRequestHeaders?) -> AuthRequest {
+        let headers = request.headerFields.map { HTTPHeader($0.name.rawName, $0.value) }
         func value(_ name: String) -> String? {
             guard let value = headers.first(where: { $0.name.equalsIgnoringASCIICase(name) })?.value, !value.isEmpty else { return nil }
             return value
@@ -78,7 +111,7 @@ public struct ForwardAuthResponder: HTTPResponder {
         // A trusted proxy that leaves the original method or target out describes a request we do
         // not know: both stay empty (never the check request's own `GET /auth`, which would make
         // every request look safe to csrf and like `/` to authz); path plugins refuse an empty one.
-        var target = path ?? (family == nil ? request.uri.description : "")
+        var target = path ?? (family == nil ? request.path ?? "" : "")
         if !target.isEmpty && !target.hasPrefix("/") && target != "*" {
             // Some proxies send a full URL: keep the origin-form target.
             if let scheme = target.range(of: "://"), let slash = target[scheme.upperBound...].firstIndex(of: "/") {
@@ -89,15 +122,15 @@ public struct ForwardAuthResponder: HTTPResponder {
         }
         return AuthRequest(
             method: method ?? (family == nil ? request.method.rawValue : ""), path: target,
-            host: host ?? request.head.authority ?? value("Host") ?? "",
+            host: host ?? request.authority ?? value("Host") ?? "",
             headers: headers, peer: peer)
     }
 
-    static func notFound(_ detail: String) -> Response {
+    static func notFound(_ detail: String) -> AuthResponse {
         let body = JSONText.object([
             ("type", "\"about:blank\""), ("title", JSONText.string("Not Found")), ("status", "404"), ("detail", JSONText.string(detail)),
         ])
-        return Response(status: .notFound, headers: [.contentType: "application/problem+json", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: body)))
+        return AuthResponse(status: 404, headers: [HTTPHeader("Content-Type", "application/problem+json"), HTTPHeader("Cache-Control", "no-store")],
+                            body: Array(body.utf8))
     }
 }

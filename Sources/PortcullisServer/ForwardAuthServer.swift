@@ -71,8 +71,9 @@ public final class ForwardAuthServer: Sendable {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.listen", message: "'\(listen)' is not host:port")
         }
+        let responder = self.responder
         return Application(
-            responder: responder, server: .http1(configuration: guarded(by: connections)),
+            responder: responder, server: endpoints(responder.answer, guardedBy: connections),
             configuration: ApplicationConfiguration(address: address, serverName: nil),
             onServerRunning: onServerRunning, logger: logger)
     }
@@ -88,17 +89,21 @@ public final class ForwardAuthServer: Sendable {
         guard let address = Self.bindAddress(listen) else {
             throw ConfigError(file: configPath, line: nil, key: "server.metrics_listen", message: "'\(listen)' is not host:port")
         }
+        let responder = MetricsResponder(metrics: metrics)
         return Application(
-            responder: MetricsResponder(metrics: metrics), server: .http1(configuration: guarded(by: connections)),
+            responder: responder, server: endpoints(responder.answer, guardedBy: connections),
             configuration: ApplicationConfiguration(address: address, serverName: nil), logger: logger)
     }
 
-    /// HTTP/1 with the connection limits: a ``ConnectionGuard`` per connection, and Hummingbird's idle timeout.
-    private func guarded(by connections: ConnectionTable) -> HTTP1Channel.Configuration {
-        let headerTimeout = TimeAmount(settings.headerTimeout)
-        return HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionGuard(table: connections, headerTimeout: headerTimeout)],
-            idleTimeout: TimeAmount(settings.idleTimeout))
+    /// The listener's server: the endpoints on the daemon's own NIO HTTP/1 pipeline
+    /// (``EndpointChannel``) with the connection limits (``ConnectionGuard``: `max_connections`,
+    /// `header_timeout`; `idle_timeout`). Hummingbird binds it and shuts it down gracefully; the
+    /// application's responder serves only `app.test(.router)`, answering the same.
+    private func endpoints(_ route: @escaping EndpointRoute, guardedBy connections: ConnectionTable) -> HTTPServerBuilder {
+        let channel = EndpointChannel(
+            route: route, connections: connections,
+            headerTimeout: TimeAmount(settings.headerTimeout), idleTimeout: TimeAmount(settings.idleTimeout))
+        return HTTPServerBuilder { _ in channel }
     }
 
     /// A table for `[server] max_connections`, never above a margin below the descriptor limit in force.

@@ -1,5 +1,8 @@
+package import HTTPTypes
 public import Hummingbird
-import NIOCore
+import HummingbirdCore
+public import NIOCore
+import Portcullis
 
 /// `GET /metrics` → Prometheus text, on `[server] metrics_listen` only. Kept off the auth listener:
 /// per-request plugin timings are a timing oracle for whoever can reach `/auth`.
@@ -12,10 +15,15 @@ public struct MetricsResponder: HTTPResponder {
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        guard request.uri.path == "/metrics" else {
-            return ForwardAuthResponder.notFound("No such endpoint: use /metrics.")
+        try await ForwardAuthResponder.hummingbirdResponse(answer(request.head, peer: nil))
+    }
+
+    /// The listener's one endpoint, for any transport (Hummingbird's, the daemon's ``EndpointChannel``).
+    package func answer(_ request: HTTPRequest, peer: SocketAddress?) -> EndpointAnswer {
+        guard URI(request.path ?? "").path == "/metrics" else {
+            return .now(ForwardAuthResponder.notFound("No such endpoint: use /metrics."))
         }
-        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        return .now(AuthResponse(status: 200, headers: [HTTPHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+                                 body: metrics.exposition()))
     }
 }

@@ -11,22 +11,34 @@ import PortcullisTestSupport
 import XCTest
 
 /// The daemon's HTTP contract (nginx `auth_request`, Traefik ForwardAuth, Caddy `forward_auth`)
-/// through Hummingbird's router test mode, with real plugins.
+/// over real TCP through the daemon's own listener (``EndpointChannel``: `.live`, or `.ahc` where
+/// requests must run in parallel on several connections), with real plugins.
 final class ForwardAuthTests: XCTestCase {
     typealias S = TestSupport
 
-    /// A daemon for `toml` (written to a file, as `portcullis serve` reads it).
+    /// A daemon for `toml` (written to a file, as `portcullis serve` reads it), listening on a
+    /// port the kernel picks (and its metrics listener too), unless `toml` says where.
     func server(_ toml: String) throws -> ForwardAuthServer {
         let directory = try S.temporaryDirectory(self)
-        try S.write(toml, to: directory + "/portcullis.toml")
+        try S.write(Self.listening(toml), to: directory + "/portcullis.toml")
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         return try ForwardAuthServer(configPath: directory + "/portcullis.toml", logger: logger)
     }
 
+    static func listening(_ toml: String) -> String {
+        guard !toml.contains("listen = ") else { return toml }
+        let listen = "listen = \"127.0.0.1:0\"\nmetrics_listen = \"127.0.0.2:0\"\n"
+        if let range = toml.range(of: "[server]\n") { return toml.replacingCharacters(in: range, with: "[server]\n" + listen) }
+        // Top-level keys (plugin_dir) must come before the first table.
+        let lines = toml.split(separator: "\n", omittingEmptySubsequences: false)
+        let firstTable = lines.firstIndex { $0.hasPrefix("[") } ?? lines.endIndex
+        return (lines[..<firstTable] + ["[server]", Substring(listen)] + lines[firstTable...]).joined(separator: "\n")
+    }
+
     func testHealthzAndUnknownPaths() async throws {
         let server = try server("[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"svc\"\n")
-        try await server.application().test(.router) { client in
+        try await server.application().test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(String(buffer: response.body), "ok\n")
@@ -92,7 +104,7 @@ final class ForwardAuthTests: XCTestCase {
 
     func testAllowStatus204() async throws {
         let server = try server("[server]\nallow_status = 204\n[[stack.default]]\nplugin = \"debug\"\ncontrol = \"required\"\nresult = \"allow\"\nprincipal = \"svc\"\n")
-        try await server.application().test(.router) { client in
+        try await server.application().test(.live) { client in
             try await client.execute(uri: "/auth", method: .get) { response in
                 XCTAssertEqual(response.status, .noContent)
                 XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "svc")
@@ -135,7 +147,7 @@ final class ForwardAuthTests: XCTestCase {
             ("default", nil, 401), ("default", String.basic("alice", "wrong"), 401), ("default", "Basic %%%", 401),
             ("admin", String.basic("alice", "right"), 403), ("broken", String.basic("alice", "right"), 500),
         ]
-        try await server.application().test(.router) { client in
+        try await server.application().test(.live) { client in
             for item in cases {
                 let headers = item.authorization.map { [("Authorization", $0)] } ?? []
                 let expected = gatekeeper.response(for: gatekeeper.evaluate(AuthRequest(headers: headers, peer: nil), stack: item.stack))
@@ -169,7 +181,7 @@ final class ForwardAuthTests: XCTestCase {
             password = "right"
             sleep_ms = 400
             """)
-        let statuses = try await server.application().test(.router) { client in
+        let statuses = try await server.application().test(.ahc(.http)) { client in
             try await withThrowingTaskGroup(of: (Int, String?, Duration).self) { group in
                 for _ in 0..<5 {
                     group.addTask {
@@ -208,7 +220,7 @@ final class ForwardAuthTests: XCTestCase {
             password = "right"
             sleep_ms = 500
             """)
-        try await server.application().test(.router) { client in
+        try await server.application().test(.ahc(.http)) { client in
             func status(_ user: String) async throws -> Int {
                 try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic(user, "right"))])) {
                     Int($0.status.code)
@@ -241,7 +253,7 @@ final class ForwardAuthTests: XCTestCase {
             password = "right"
             fail_delay_ms = 300
             """)
-        try await server.application().test(.router) { client in
+        try await server.application().test(.live) { client in
             for _ in 0..<2 {  // the second deny comes from the cache and keeps its delay
                 let started = ContinuousClock.now
                 try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic("a", "wrong"))])) { response in
@@ -264,12 +276,12 @@ final class ForwardAuthTests: XCTestCase {
             count_file = "\(directory)/calls"
             password = "right"
             """)
-        try await server.application().test(.router) { client in
+        try await server.application().test(.live) { client in
             for password in ["right", "right", "wrong"] {
                 try await client.execute(uri: "/auth", method: .get, headers: S.fields([("Authorization", String.basic("a", password))])) { _ in }
             }
         }
-        try await XCTUnwrap(server.metricsApplication()).test(.router) { client in
+        try await XCTUnwrap(server.metricsApplication()).test(.live) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 XCTAssertEqual(response.status, .ok)
                 let text = String(buffer: response.body)

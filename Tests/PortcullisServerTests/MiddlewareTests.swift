@@ -38,6 +38,9 @@ final class MiddlewareTests: XCTestCase {
         let made = try S.run("/usr/bin/env", ["htpasswd", "-bcB", "-C", "5", users, "alice", "s3cret"])
         XCTAssertEqual(made.status, 0, made.output)
         try S.write("""
+            [server]
+            listen = "127.0.0.1:0"
+
             [status]
             locked_out = 429
 
@@ -94,7 +97,8 @@ final class MiddlewareTests: XCTestCase {
                 try await client.execute(uri: path, method: .get, headers: S.fields(request.headers)) { Answer($0) }
             }
             let forwarded = request.headers + [("X-Original-URI", path), ("X-Original-Method", "GET")]
-            let fromDaemon = try await daemon.test(.router) { client in
+            // The daemon's real listener (its own NIO pipeline), the middleware through Hummingbird.
+            let fromDaemon = try await daemon.test(.live) { client in
                 try await client.execute(uri: "/auth/\(request.stack)", method: .get, headers: S.fields(forwarded)) { Answer($0) }
             }
             XCTAssertEqual(fromMiddleware, fromDaemon, "\(request)")
@@ -110,7 +114,7 @@ final class MiddlewareTests: XCTestCase {
                 XCTAssertEqual(String(buffer: response.body), "hello alice")
             }
         }
-        try await daemon.test(.router) { client in
+        try await daemon.test(.live) { client in
             try await client.execute(uri: "/auth", method: .get, headers: S.fields(good)) { response in
                 XCTAssertEqual(response.status, .ok)
                 XCTAssertEqual(response.headers[HTTPField.Name("X-Auth-User")!], "alice")

@@ -47,4 +47,21 @@ final class ProtocolHelpersTests: XCTestCase {
         XCTAssertFalse("k".equalsIgnoringASCIICase("\u{212A}"), "the Kelvin sign is no k")
         XCTAssertTrue(ASCIICaseInsensitive.equal(Array("Bearer".utf8), "bEARER".utf8))
     }
+
+    /// The contiguous fast path (native strings, arrays) and the iterator path (any other
+    /// collection) agree on every pair, byte for byte.
+    func testASCIICaseInsensitiveFastPathAgreesWithTheGeneralOne() {
+        let words = ["Authorization", "authorization", "AUTHORIZATION", "Authorizatio", "X-Forwarded-For", "x-forwarded-for",
+                     "@", "`", "[", "{", "é", "É", "k", "\u{212A}", "", "Basic", "basic ", "Host"]
+        for a in words {
+            for b in words {
+                let fast = ASCIICaseInsensitive.equal(Array(a.utf8), Array(b.utf8))
+                let general = ASCIICaseInsensitive.equal(a.utf8.lazy.map { $0 }, b.utf8.lazy.map { $0 })
+                XCTAssertEqual(fast, general, "\(a) vs \(b)")
+                XCTAssertEqual(a.equalsIgnoringASCIICase(b), general, "\(a) vs \(b)")
+                XCTAssertEqual(general, a.lowercased() == b.lowercased() && a.utf8.allSatisfy { $0 < 0x80 } && b.utf8.allSatisfy { $0 < 0x80 } || a == b,
+                               "\(a) vs \(b)")
+            }
+        }
+    }
 }

@@ -286,6 +286,13 @@ final class VerificationCacheTests: XCTestCase {
         let basic = Credential(kind: .basic, scheme: "Basic", user: Array("ab".utf8), password: Array("c".utf8))
         let shifted = Credential(kind: .basic, scheme: "Basic", user: Array("a".utf8), password: Array("bc".utf8))
         let base = cache.key(entry: "default#0", credential: basic, client: IPAddress("192.0.2.1"))
+        // The keyed HMAC state is reused for every key: it must give what a fresh state gives,
+        // however many keys were made from it before.
+        for _ in 0..<3 {
+            XCTAssertEqual(cache.key(entry: "default#1", credential: shifted, client: nil),
+                           cache.keyFromFreshState(entry: "default#1", credential: shifted, client: nil))
+            XCTAssertEqual(base, cache.keyFromFreshState(entry: "default#0", credential: basic, client: IPAddress("192.0.2.1")))
+        }
         XCTAssertEqual(base, cache.key(entry: "default#0", credential: basic, client: IPAddress("192.0.2.1")))
         XCTAssertNotEqual(base, cache.key(entry: "default#1", credential: basic, client: IPAddress("192.0.2.1")))
         XCTAssertNotEqual(base, cache.key(entry: "default#0", credential: shifted, client: IPAddress("192.0.2.1")))

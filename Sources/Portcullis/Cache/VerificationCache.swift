@@ -14,7 +14,9 @@ import Synchronization
 package final class VerificationCache: Sendable {
     package let settings: CacheSettings
     // SymmetricKey is an immutable value that swift-crypto has not marked Sendable; it is only read.
-    nonisolated(unsafe) private let key = SymmetricKey(size: .bits256)
+    nonisolated(unsafe) private let key: SymmetricKey
+    /// The HMAC state after `key`'s block, made once and copied per key (see ``CacheKey``).
+    nonisolated(unsafe) private let keyedState: HMAC<SHA256>
     private let shards: [ShardBox]
     private let now: @Sendable () -> ContinuousClock.Instant
     private let counters = Mutex<(hits: Int, misses: Int)>((0, 0))
@@ -22,6 +24,9 @@ package final class VerificationCache: Sendable {
     package init(settings: CacheSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.settings = settings
         self.now = now
+        let key = SymmetricKey(size: .bits256)
+        self.key = key
+        keyedState = HMAC<SHA256>(key: key)
         let count = settings.maxEntries >= 1024 ? 16 : 1
         let perShard = max(1, settings.maxEntries / count)
         shards = (0..<count).map { _ in ShardBox(Shard(capacity: perShard)) }
@@ -37,6 +42,11 @@ package final class VerificationCache: Sendable {
     var orderLength: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.order.count - $0.head } } }
 
     func key(entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
+        CacheKey.make(state: keyedState, entry: entry, credential: credential, client: client)
+    }
+
+    /// The same key from a fresh HMAC state: for the test that the reused state changes nothing.
+    func keyFromFreshState(entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
         CacheKey.make(key: key, entry: entry, credential: credential, client: client)
     }
 

@@ -6,6 +6,12 @@ public struct AuthResponse: Sendable, Equatable {
     /// `application/problem+json` on deny; empty on allow.
     public var body: [UInt8]
 
+    package init(status: Int, headers: [HTTPHeader], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
     public func value(of name: String) -> String? {
         headers.first { $0.name.equalsIgnoringASCIICase(name) }?.value
     }

@@ -38,7 +38,11 @@ struct DerivedAttributes: Sendable {
     private static func items(_ value: JSONValue, splittingSpaces: Bool) -> [String]? {
         switch value {
         case .string(let text):
-            return splittingSpaces ? text.split(separator: " ").map(String.init) : [text]
+            // Split on the UTF-8 bytes: callgrind showed Character-wise splitting and searching here
+            // costing more per token than its whole JSON parse. Splitting at an ASCII space keeps
+            // every piece valid UTF-8.
+            guard splittingSpaces, text.utf8.contains(UInt8(ascii: " ")) else { return [text] }
+            return text.utf8.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
         case .array(let values):
             var items: [String] = []
             for value in values {
@@ -54,7 +58,7 @@ struct DerivedAttributes: Sendable {
     /// Items joined by ',', without empty ones, ones containing ',', and repeats; nil when none is left.
     private static func joined(_ items: [String]) -> String? {
         var kept: [String] = []
-        for item in items where !item.isEmpty && !item.contains(",") && !kept.contains(item) { kept.append(item) }
+        for item in items where !item.isEmpty && !item.utf8.contains(UInt8(ascii: ",")) && !kept.contains(item) { kept.append(item) }
         return kept.isEmpty ? nil : kept.joined(separator: ",")
     }
 }

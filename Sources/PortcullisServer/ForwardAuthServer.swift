@@ -19,6 +19,7 @@ public final class ForwardAuthServer: Sendable {
     let settings: ServerSettings
     let listen: String
     let logger: Logger
+    private let reloads = SerialReloads()
 
     /// Loads the configuration fully (every plugin, every instance) or throws its error.
     public convenience init(configPath: String, logger: Logger = Logger(label: "portcullis")) throws(ConfigError) {
@@ -113,9 +114,14 @@ public final class ForwardAuthServer: Sendable {
     }
 
     /// Builds a new gatekeeper from the file, fully, then swaps it in; on any error the running
-    /// one stays in service. Returns whether the new configuration was taken.
+    /// one stays in service. Returns whether the new configuration was taken. Reloads asked for
+    /// together (SIGHUP, the config watch) run one at a time, in order.
     @discardableResult
     public func reload() async -> Bool {
+        await reloads.run { await self.loadAndSwap() }
+    }
+
+    private func loadAndSwap() async -> Bool {
         let path = configPath
         let logger = self.logger
         // Loading reads files and dlopens plugins: keep it off the event loops (which may also be

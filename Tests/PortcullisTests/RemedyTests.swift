@@ -184,6 +184,26 @@ final class RemedyTests: XCTestCase {
         XCTAssertEqual(Remedy.span(3 * 86_400 + 5), "3 days")
     }
 
+    /// The same through the real hmac plugin: its expired-token detail carries `expired_at=`.
+    func testAnExpiredTokenSaysHowLongAgo() throws {
+        let keys = S.repositoryRoot + "/examples/demo/keys.jwks"
+        let issued = try S.run(S.binDirectory + "/portcullis-token", ["issue", "--keys", keys, "--sub", "svc", "--ttl", "1s"])
+        XCTAssertEqual(issued.status, 0, issued.stderr)
+        let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let file = try config("""
+            [[stack.default]]
+            plugin = "hmac"
+            control = "required"
+            keys = "\(keys)"
+            leeway = 0
+            """)
+        Thread.sleep(forTimeInterval: 2.2)  // past exp (whole seconds) with no leeway
+        let remedy = try remedy(file, ["--header", "Authorization: Bearer \(token)"])
+        XCTAssertTrue(remedy.hasPrefix("The credential expired "), remedy)
+        XCTAssertTrue(remedy.contains(" s ago"), remedy)
+        XCTAssertFalse(remedy.contains(token), "the token is not in the remedy")
+    }
+
     /// `check` prints no info-level lines unless asked: the crypt plugin's "loaded N users" and
     /// the decision line appear only with `--log-level info`.
     func testCheckIsQuietUnlessAsked() throws {

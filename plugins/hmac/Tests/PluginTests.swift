@@ -49,7 +49,7 @@ final class PluginTests: XCTestCase {
 
     func testChallenges() throws {
         let plugin = try makePlugin([("keys", try keyFile()), ("realm", "api")])
-        XCTAssertEqual(plugin.challenge(for: .expired),
+        XCTAssertEqual(plugin.challenge(for: .expired(at: 0)),
                        #"Bearer realm="api", error="invalid_token", error_description="The access token expired""#)
         XCTAssertEqual(plugin.challenge(for: .badSignature), #"Bearer realm="api", error="invalid_token""#)
         XCTAssertEqual(plugin.challenge(for: .unknownKey), #"Bearer realm="api", error="invalid_token""#)

@@ -163,13 +163,13 @@ final class RejectionTests: XCTestCase {
 
     func testExpiredByOneSecondBeyondLeewayIsRefused() throws {
         let expiring = token(["exp": .number(now)])
-        assertRejected(expiring, .expired, reason: .expiredCredentials, at: now + 30 + 1)
-        assertRejected(expiring, .expired, reason: .expiredCredentials, at: now + 30)
+        assertRejected(expiring, .expired(at: now), reason: .expiredCredentials, at: now + 30 + 1)
+        assertRejected(expiring, .expired(at: now), reason: .expiredCredentials, at: now + 30)
         // Inside the leeway it still verifies, with no lifetime left to cache.
         let late = try verifier.verify(expiring, keys: keys, now: now + 29).get()
         XCTAssertEqual(late.remainingLifetime, 0)
         let noLeeway = TokenVerifier(policy: TokenPolicy(leeway: 0))
-        assertRejected(expiring, .expired, reason: .expiredCredentials, verifier: noLeeway, at: now)
+        assertRejected(expiring, .expired(at: now), reason: .expiredCredentials, verifier: noLeeway, at: now)
     }
 
     func testNotBeforeInTheFutureIsRefused() throws {
@@ -188,7 +188,7 @@ final class RejectionTests: XCTestCase {
 
     func testMaxAgeAndIssuedAt() throws {
         let strict = TokenVerifier(policy: TokenPolicy(leeway: 0, maxAge: 300))
-        assertRejected(token(["iat": .number(now - 301)]), .tooOld, reason: .expiredCredentials, verifier: strict)
+        assertRejected(token(["iat": .number(now - 301)]), .tooOld(at: now - 1), reason: .expiredCredentials, verifier: strict)
         let fresh = try strict.verify(token(["iat": .number(now - 100)]), keys: keys, now: now).get()
         XCTAssertEqual(fresh.remainingLifetime, 200)  // iat + max_age comes before exp
         var noIat = claims()
@@ -284,12 +284,14 @@ final class RejectionTests: XCTestCase {
     // MARK: reasons map to RFC 6750 challenges
 
     func testEveryRejectionHasTheRightReasonAndDescription() {
-        XCTAssertEqual(TokenRejection.expired.errorDescription, "The access token expired")
+        XCTAssertEqual(TokenRejection.expired(at: 1_764_640_000).errorDescription, "The access token expired")
+        // When it expired is the one claim value a detail carries: the operator's remedy says how long ago.
+        XCTAssertEqual(TokenRejection.expired(at: 1_764_640_000).detail, "token expired (exp beyond leeway) expired_at=1764640000")
         XCTAssertEqual(TokenRejection.revoked.reason, .revokedCredentials)
         XCTAssertNil(TokenRejection.badSignature.errorDescription)  // say nothing about keys
         XCTAssertNil(TokenRejection.unknownKey.errorDescription)
-        for rejection in [TokenRejection.malformed("x"), .unknownKey, .algorithmMismatch, .badSignature, .expired, .notYetValid,
-                          .tooOld, .issuedInFuture, .wrongIssuer, .wrongAudience, .missingClaim("x"), .invalidClaim("x"), .revoked] {
+        for rejection in [TokenRejection.malformed("x"), .unknownKey, .algorithmMismatch, .badSignature, .expired(at: 0), .notYetValid,
+                          .tooOld(at: 0), .issuedInFuture, .wrongIssuer, .wrongAudience, .missingClaim("x"), .invalidClaim("x"), .revoked] {
             XCTAssertTrue(rejection.reason.credentialsCouldHelp, "\(rejection) must be a 401-family reason")
         }
     }

@@ -1,7 +1,8 @@
 public import PortcullisPluginKit
 
 /// Why a token was refused. Each case maps to one reason code and one RFC 6750 challenge;
-/// `detail` is for operators' logs and never contains the token, a claim value or a key.
+/// `detail` is for operators' logs and never contains the token, a key, or a claim value other
+/// than when the token expired (`expired_at=`, docs/reasons.md: `check` says how long ago).
 public enum TokenRejection: Error, Equatable, Sendable {
     /// Not a JWS compact serialization we can read (parts, base64url, JSON, size).
     case malformed(String)
@@ -11,10 +12,11 @@ public enum TokenRejection: Error, Equatable, Sendable {
     case algorithmMismatch
     /// The MAC does not verify.
     case badSignature
-    case expired
+    /// `exp` has passed (beyond the leeway); `at` is when (Unix seconds), for the operator's remedy.
+    case expired(at: Double)
     case notYetValid
-    /// `iat` is older than `max_age`, or in the future.
-    case tooOld
+    /// `iat` is older than `max_age`; `at` is when it became too old (Unix seconds).
+    case tooOld(at: Double)
     case issuedInFuture
     case wrongIssuer
     case wrongAudience
@@ -51,9 +53,9 @@ public enum TokenRejection: Error, Equatable, Sendable {
         case .unknownKey: "no key for the token's kid"
         case .algorithmMismatch: "the token's alg is not its key's alg"
         case .badSignature: "bad signature"
-        case .expired: "token expired (exp beyond leeway)"
+        case .expired(let at): "token expired (exp beyond leeway) expired_at=\(Int64(at))"
         case .notYetValid: "token not yet valid (nbf beyond leeway)"
-        case .tooOld: "token older than max_age (iat)"
+        case .tooOld(let at): "token older than max_age (iat) expired_at=\(Int64(at))"
         case .issuedInFuture: "token issued in the future (iat beyond leeway)"
         case .wrongIssuer: "wrong issuer (iss)"
         case .wrongAudience: "wrong audience (aud)"

@@ -84,7 +84,7 @@ public struct TokenVerifier: Sendable {
         let leeway = policy.leeway
         // exp is always required: a token that never expires cannot be cached safely or rotated out.
         let exp = try number("exp", in: claims, required: true) ?? 0
-        guard now < exp + leeway else { throw .expired }
+        guard now < exp + leeway else { throw .expired(at: exp) }
         var validUntil = exp
         if let nbf = try number("nbf", in: claims, required: false), now + leeway < nbf {
             throw .notYetValid
@@ -92,7 +92,7 @@ public struct TokenVerifier: Sendable {
         if let iat = try number("iat", in: claims, required: policy.maxAge != nil) {
             guard iat <= now + leeway else { throw .issuedInFuture }
             if let maxAge = policy.maxAge {
-                guard now - iat <= maxAge + leeway else { throw .tooOld }
+                guard now - iat <= maxAge + leeway else { throw .tooOld(at: iat + maxAge) }
                 validUntil = min(validUntil, iat + maxAge)
             }
         }

@@ -89,7 +89,11 @@ check "the unit is installed" "root:root 644" "$(stat_of /usr/lib/systemd/system
 
 libraries=$(inside sh -c 'for f in /usr/bin/portcullis* /usr/lib/portcullis/plugins/*.so; do ldd "$f"; done')
 check "every library resolves" "" "$(grep "not found" <<<"$libraries")"
-check "the Swift runtime comes from /usr/lib/portcullis/lib" "" "$(grep -E 'libswift|libFoundation|libdispatch' <<<"$libraries" | grep -v '=> /usr/lib/portcullis/lib/')"
+# ldd prints the RUNPATH's $ORIGIN form: /usr/bin/../lib/portcullis/lib, /usr/lib/portcullis/plugins/../lib.
+runtime=$(grep -E 'libswift|libFoundation|libdispatch' <<<"$libraries" \
+  | sed -E 's#=> /usr/bin/\.\./lib/#=> /usr/lib/#; s#=> /usr/lib/portcullis/plugins/\.\./lib/#=> /usr/lib/portcullis/lib/#')
+check "the Swift runtime comes from /usr/lib/portcullis/lib" "" "$(grep -v '=> /usr/lib/portcullis/lib/' <<<"$runtime")"
+check "... for every image" "$(inside sh -c 'ls /usr/bin/portcullis* /usr/lib/portcullis/plugins/*.so' | wc -l)" "$(grep -c 'libswiftCore.so => /usr/lib/portcullis/lib/' <<<"$runtime")"
 
 config_check=$(inside portcullis config check /etc/portcullis/portcullis.toml 2>&1)
 check "config check on the shipped config" 0 "$?"

@@ -12,7 +12,8 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 }
 
 func checkConfiguration(_ text: String) {
-    let lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+    // Bytes, not Characters: "\r\n" is one Character, which is not "\n", and TOML counts it as a line break.
+    let lineCount = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
     let configuration: Configuration
     do {
         configuration = try Configuration(parsing: text, file: "fuzz.toml")

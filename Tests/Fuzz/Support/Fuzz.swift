@@ -22,6 +22,12 @@ func text(_ start: UnsafeRawPointer, _ count: Int) -> String? {
     String(validating: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
 }
 
+/// How many lines a TOML file has, for the "an error names a line of the file" invariants. On
+/// bytes, not Characters: "\r\n" is one Character, which is not "\n", and TOML counts it as a break.
+func lines(in text: String) -> Int {
+    text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+}
+
 func bytes(_ start: UnsafeRawPointer, _ count: Int) -> [UInt8] {
     Array(UnsafeRawBufferPointer(start: start, count: count))
 }

@@ -26,8 +26,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 }
 
 func checkRules(_ text: String) {
-    // Bytes, not Characters: "\r\n" is one Character, which is not "\n", and TOML counts it as a line break.
-    let lineCount = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+    let lineCount = lines(in: text)
     let rules: RuleSet
     do {
         rules = try RuleFile.parse(text, file: "fuzz.rules")

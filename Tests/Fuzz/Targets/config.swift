@@ -12,8 +12,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
 }
 
 func checkConfiguration(_ text: String) {
-    // Bytes, not Characters: "\r\n" is one Character, which is not "\n", and TOML counts it as a line break.
-    let lineCount = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).count
+    let lineCount = lines(in: text)
     let configuration: Configuration
     do {
         configuration = try Configuration(parsing: text, file: "fuzz.toml")

@@ -18,9 +18,12 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
         case glob([ArraySlice<UInt8>])
     }
 
+    /// Checked on bytes, never Characters: a combining mark after `/`, `?` or `*` makes one
+    /// Character of the two, so `"/\u{6E7}".first` is not `"/"`, and `"?\u{301}"` holds no `"?"`.
     public init(_ pattern: String) throws(PathPatternError) {
-        guard pattern.first == "/" else { throw PathPatternError(pattern: pattern, problem: "must start with '/'") }
-        guard !pattern.contains("?"), !pattern.contains("#") else {
+        let bytes = pattern.utf8
+        guard bytes.first == UInt8(ascii: "/") else { throw PathPatternError(pattern: pattern, problem: "must start with '/'") }
+        guard !bytes.contains(UInt8(ascii: "?")), !bytes.contains(UInt8(ascii: "#")) else {
             throw PathPatternError(pattern: pattern, problem: "must not contain '?' or '#' (a query is never matched)")
         }
         let path: RequestPath
@@ -28,13 +31,14 @@ public struct PathPattern: Sendable, Hashable, CustomStringConvertible {
             throw PathPatternError(pattern: pattern, problem: "is not a valid path: \(error)")
         }
         var segments: [Segment] = []
-        for segment in path.segments {
-            if segment == "**" {
+        let star = UInt8(ascii: "*")
+        for segment in path.segments.map({ Array($0.utf8) }) {
+            if segment == [star, star] {
                 if segments.last != .anyDepth { segments.append(.anyDepth) }
-            } else if segment.contains("**") {
+            } else if zip(segment, segment.dropFirst()).contains(where: { $0 == star && $1 == star }) {
                 throw PathPatternError(pattern: pattern, problem: "uses '**' inside a segment ('**' must be a whole segment)")
             } else {
-                segments.append(.glob(Array(segment.utf8).split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false)))
+                segments.append(.glob(segment.split(separator: star, omittingEmptySubsequences: false)))
             }
         }
         self.text = path.text

@@ -12,18 +12,75 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// Parses the textual forms `inet_pton` accepts (`192.0.2.1`, `2001:db8::1`, `::ffff:10.0.0.1`).
     /// Brackets, ports and zone ids are not part of an address: callers strip them first.
     public init?(_ text: some StringProtocol) {
-        let text = String(text)
-        // inet_pton reads a C string: it would stop at a NUL and take `1.2.3.4\0junk` for 1.2.3.4.
-        guard !text.utf8.contains(0) else { return nil }
-        if text.contains(":") {
-            var raw = in6_addr()
-            guard inet_pton(AF_INET6, text, &raw) == 1 else { return nil }
-            self = withUnsafeBytes(of: &raw) { IPAddress(ipv6Bytes: Array($0)) }
+        guard let address = text.utf8.withContiguousStorageIfAvailable({ IPAddress(utf8: $0) }) ?? IPAddress(utf8: Array(text.utf8)) else {
+            return nil
+        }
+        self = address
+    }
+
+    /// The same from UTF-8 bytes, without making a String: the client-address resolver reads
+    /// every hop of `X-Forwarded-For` with it, on every request.
+    public init?(utf8 text: some Collection<UInt8>) {
+        if text.contains(UInt8(ascii: ":")) {
+            guard let address = Self.parseIPv6(text) else { return nil }
+            self = address
         } else {
-            var raw = in_addr()
-            // inet_pton rejects the shorthand forms (`10.1`, octal) that inet_aton would accept.
-            guard text.utf8.count <= 15, inet_pton(AF_INET, text, &raw) == 1 else { return nil }
-            self = .v4(UInt32(bigEndian: raw.s_addr))
+            guard let address = Self.parseIPv4(text) else { return nil }
+            self = .v4(address)
+        }
+    }
+
+    /// glibc's `inet_pton4`, written out so it needs no NUL-terminated copy: exactly four decimal
+    /// octets of at most 255, no leading zero (that would be octal to `inet_aton`), nothing else.
+    /// `IPAddressTests` compares it with `inet_pton` itself.
+    private static func parseIPv4(_ text: some Collection<UInt8>) -> UInt32? {
+        var value: UInt32 = 0
+        var octet: UInt32 = 0
+        var octets = 0
+        var sawDigit = false
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if sawDigit && octet == 0 { return nil }
+                octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+                guard octet <= 255 else { return nil }
+                if !sawDigit {
+                    octets += 1
+                    guard octets <= 4 else { return nil }
+                    sawDigit = true
+                }
+            case UInt8(ascii: ".") where sawDigit && octets < 4:
+                value = value << 8 | octet
+                octet = 0
+                sawDigit = false
+            default:
+                return nil
+            }
+        }
+        guard octets == 4, sawDigit else { return nil }
+        return value << 8 | octet
+    }
+
+    /// Through `inet_pton`, from a NUL-terminated copy on the stack. A NUL inside is refused:
+    /// `inet_pton` would stop there and take `::1\0junk` for `::1`.
+    private static func parseIPv6(_ text: some Collection<UInt8>) -> IPAddress? {
+        let count = text.count
+        // INET6_ADDRSTRLEN (46) with its NUL: nothing longer is an address.
+        guard count < 46, !text.contains(0) else { return nil }
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { buffer -> IPAddress? in
+            var index = 0
+            for byte in text {
+                buffer[index] = CChar(bitPattern: byte)
+                index += 1
+            }
+            buffer[count] = 0
+            var raw = in6_addr()
+            guard let base = buffer.baseAddress, inet_pton(AF_INET6, base, &raw) == 1 else { return nil }
+            return withUnsafeBytes(of: &raw) { raw in
+                let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+                let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                return .v6(UInt128(high) << 64 | UInt128(low))
+            }
         }
     }
 

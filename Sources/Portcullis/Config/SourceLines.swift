@@ -40,3 +40,15 @@ struct SourceLines {
         return String(text[..<equals].trimmingWhitespace().filter { $0 != "\"" && $0 != "'" })
     }
 }
+
+extension StringProtocol {
+    /// Without optional whitespace (spaces and tabs) at either end.
+    func trimmingWhitespace() -> Substring {
+        let isWhitespace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let text = self[...]
+        guard let first = text.firstIndex(where: { !isWhitespace($0) }), let last = text.lastIndex(where: { !isWhitespace($0) }) else {
+            return Substring()
+        }
+        return Substring(text[first...last])
+    }
+}

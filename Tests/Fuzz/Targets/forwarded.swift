@@ -43,8 +43,11 @@ func headers(_ resolver: ClientAddressResolver, _ values: [String]) -> [HTTPHead
 func hopAddresses(_ resolver: ClientAddressResolver, _ values: [String]) -> [IPAddress] {
     switch resolver.header {
     case .xForwardedFor:
-        return values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-            .compactMap { ClientAddressResolver.address(ofNode: String($0.trimmingWhitespace())) }
+        // On bytes, as the resolver splits: a combining mark after ',' is one Character with it.
+        let whitespace: Set<UInt8> = [UInt8(ascii: " "), UInt8(ascii: "\t")]
+        return values.flatMap { $0.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) }
+            .map { hop in String(decoding: hop.drop { whitespace.contains($0) }.reversed().drop { whitespace.contains($0) }.reversed(), as: UTF8.self) }
+            .compactMap(ClientAddressResolver.address(ofNode:))
     case .forwarded:
         return ForwardedHeader.elementsFromRight(values).compactMap(ForwardedHeader.forNode(ofElement:))
             .compactMap(ClientAddressResolver.address(ofNode:))

@@ -136,12 +136,12 @@ public struct ClientAddressResolver: Sendable {
             guard let close = node.firstIndex(of: UInt8(ascii: "]")) else { return nil }
             let rest = node[(close + 1)...]
             guard rest.isEmpty || (rest.first == colon && isPort(rest.dropFirst())) else { return nil }
-            return IPAddress(utf8: node[(node.startIndex + 1)..<close])
+            return IPAddress(utf8: UnsafeBufferPointer(rebasing: node[(node.startIndex + 1)..<close]))
         }
-        if let address = IPAddress(utf8: node) { return address }
+        if let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: node)) { return address }
         // `host:port`: exactly one colon (more would be an IPv6 address, which inet_pton refused).
         guard let first = node.firstIndex(of: colon), node.lastIndex(of: colon) == first, isPort(node[(first + 1)...]) else { return nil }
-        return IPAddress(utf8: node[..<first])
+        return IPAddress(utf8: UnsafeBufferPointer(rebasing: node[..<first]))
     }
 
     /// 1 to 5 ASCII digits, at most 65535.

@@ -71,6 +71,9 @@ package final class Stack: Sendable {
         var cacheTTL: Int? = nil
         var identity = IdentityLayout()
         var identityLaidOut = dispatch.identityRevision
+        trace.reserveCapacity(entries.count)
+        // Only an attempt that may stop before the end hands its answers on (``Answered``).
+        if cachedOnly { answered.answers.reserveCapacity(entries.count) }
 
         request.withCRequest(stack: name) { cRequest in
             for (index, entry) in entries.enumerated() {
@@ -90,7 +93,7 @@ package final class Stack: Sendable {
                     }
                     (answer, cached, elapsed) = (checked.0, checked.cached, ContinuousClock.now - started)
                 }
-                answered.answers.append((answer, cached, elapsed))
+                if cachedOnly { answered.answers.append((answer, cached, elapsed)) }
                 let result = StepResult(answer)
                 let action = result.verdict.map(entry.control.action) ?? .bad
 

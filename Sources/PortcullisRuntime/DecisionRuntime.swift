@@ -23,7 +23,10 @@ public final class DecisionRuntime: Service, Sendable {
 
     /// When the plugins that observe decisions are told.
     public enum ObservationDelivery: Sendable {
-        /// After the decision, off the request's path (on the pool for blocking observers): HTTP ways in.
+        /// An allow after the answer, off the request's path (on the pool for blocking observers);
+        /// a deny before it is answered, so a lockout has counted the failure before the client
+        /// can try again (answered first, a client that retries at once raced its own count).
+        /// HTTP ways in.
         case afterAnswer
         /// Before `decide` returns: a one-shot command that exits afterwards (`portcullis check`).
         case beforeReturning
@@ -107,8 +110,13 @@ public final class DecisionRuntime: Service, Sendable {
         switch gatekeeper.evaluateWithoutBlocking(request, stack: name) {
         case .decided(let outcome):
             let decision = conclude(outcome, request: request, gatekeeper: gatekeeper, started: started)
-            guard let observation = outcome.observation, delivery == .beforeReturning, observation.blocks else {
-                if let observation = outcome.observation { deliverAfterAnswer(observation) }
+            guard let observation = outcome.observation else { return .decided(decision, failDelay: Self.failDelay(of: outcome)) }
+            guard observesFirst(outcome) else {
+                deliverAfterAnswer(observation)
+                return .decided(decision, failDelay: Self.failDelay(of: outcome))
+            }
+            guard observation.blocks else {
+                observation.deliver()
                 return .decided(decision, failDelay: Self.failDelay(of: outcome))
             }
             return .waiting { [self] in
@@ -119,7 +127,7 @@ public final class DecisionRuntime: Service, Sendable {
             return .waiting { [self] in
                 let outcome = await runOnPool(pending, stack: name, gatekeeper: gatekeeper)
                 let decision = conclude(outcome, request: request, gatekeeper: gatekeeper, started: started)
-                await deliver(outcome.observation)
+                await deliver(outcome)
                 return await Self.delayed(decision)
             }
         }
@@ -146,30 +154,30 @@ public final class DecisionRuntime: Service, Sendable {
         return decision
     }
 
-    /// Delivery that never waits: on the pool when an observer blocks, else on a task of its own;
-    /// with `.beforeReturning`, only non-blocking observers come here, called right away.
+    /// Whether the observers hear of `outcome` before it is answered: always before returning,
+    /// and a deny in every mode (``ObservationDelivery/afterAnswer``).
+    private func observesFirst(_ outcome: Outcome) -> Bool {
+        delivery == .beforeReturning || !outcome.isAllowed
+    }
+
+    /// Delivery that never waits: on the pool when an observer blocks, else on a task of its own.
     private func deliverAfterAnswer(_ observation: Observation) {
-        switch delivery {
-        case .afterAnswer where observation.blocks: pool.submit { observation.deliver() }
-        case .afterAnswer: Task.detached { observation.deliver() }
-        case .beforeReturning: observation.deliver()
+        if observation.blocks {
+            pool.submit { observation.deliver() }
+        } else {
+            Task.detached { observation.deliver() }
         }
     }
 
-    /// Tells the stack's observing plugins how the decision ended (ABI 1.1), exactly once:
-    /// after the answer, without delaying it (on the pool when one of them blocks, else on a task
-    /// of its own), or before returning.
-    private func deliver(_ observation: Observation?) async {
-        guard let observation else { return }
-        switch delivery {
-        case .afterAnswer where observation.blocks:
-            pool.submit { observation.deliver() }
-        case .afterAnswer:
-            Task.detached { observation.deliver() }
-        case .beforeReturning where observation.blocks:
-            _ = try? await pool.run { observation.deliver() }
-        case .beforeReturning:
-            observation.deliver()
+    /// Tells the stack's observing plugins how the decision ended (ABI 1.1), exactly once: before
+    /// the answer when ``observesFirst(_:)`` says so (on the pool when one of them blocks), else
+    /// after it without delaying it.
+    private func deliver(_ outcome: Outcome) async {
+        guard let observation = outcome.observation else { return }
+        switch (observesFirst(outcome), observation.blocks) {
+        case (false, _): deliverAfterAnswer(observation)
+        case (true, true): _ = try? await pool.run { observation.deliver() }
+        case (true, false): observation.deliver()
         }
     }
 

@@ -59,7 +59,7 @@ final class LockoutAdminTests: XCTestCase {
         XCTAssertEqual(info.st_mode & 0o777, 0o600, "the admin socket is for the daemon's user only")
 
         for _ in 0..<3 { XCTAssertEqual(auth(port, "Wr0ngPass")?.status, 401) }
-        // observe runs after each answer: wait for the third failure to be counted.
+        // A deny is observed before it is answered, so the third failure is counted by now.
         var list = ""
         XCTAssertTrue(try S.eventually { list = try lockout(["list", "--socket", socket]).stdout; return list.contains("alice\t127.0.0.1\t3\t") },
                       list)

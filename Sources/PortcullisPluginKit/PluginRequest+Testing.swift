@@ -11,13 +11,17 @@ extension PluginRequest {
         headers: [(name: String, value: String)] = [], stack: String = "default", identity: Identity? = nil,
         _ body: (PluginRequest) throws -> Result
     ) rethrows -> Result {
+        var result: Result?
         try RequestLayout.with(
             method: method, path: path, host: host, headers: headers.map { HTTPHeader($0.name, $0.value) },
             peer: peer, client: client, credential: credential, stack: stack
         ) { raw in
             var laidOut = IdentityLayout()
             if let identity { laidOut.lay(principal: identity.principal, attributes: identity.attributes, into: raw) }
-            return try body(PluginRequest(UnsafePointer(raw)))
+            result = try body(PluginRequest(UnsafePointer(raw)))
         }
+        // RequestLayout calls its body exactly once.
+        guard let result else { preconditionFailure("RequestLayout.with did not call its body") }
+        return result
     }
 }

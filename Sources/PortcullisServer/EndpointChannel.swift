@@ -39,8 +39,12 @@ struct EndpointChannel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             // Error handling off: a malformed request gets Hummingbird's answer (400, close) from
-            // the handler, so the daemon answers as it did.
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+            // the handler, so the daemon answers as it did. NIO's outbound header validation off:
+            // every response head is built from HTTPTypes fields (``EndpointHandler/responseHead(_:)``),
+            // whose names are validated and whose values are legalized (CR, LF, NUL become spaces)
+            // when they are made, so it would check again what cannot be wrong, on every answer.
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: false, withOutboundHeaderValidation: false)
             try channel.pipeline.syncOperations.addHandler(ConnectionGuard(table: connections, headerTimeout: headerTimeout))
             try channel.pipeline.syncOperations.addHandler(EndpointHandler(route: route, idleTimeout: idleTimeout))
             return Value(channel: channel)
@@ -131,15 +135,23 @@ final class EndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Status, headers and body exactly as `AuthResponse.hummingbirdResponse` makes them through
     /// Hummingbird: the fields as HTTPTypes accepts them, then `Content-Length`, as HTTP/1.1.
+    /// Each field goes through `HTTPField` (the name validated, the value legalized) straight into
+    /// NIO's headers, as the HTTPTypes → HTTP/1 conversion would put it, without building the
+    /// `HTTPFields` in between.
     static func responseHead(_ response: AuthResponse) -> HTTPResponseHead {
-        var fields = HTTPFields()
-        fields.reserveCapacity(response.headers.count + 1)
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(response.headers.count + 1)
+        var hasLength = false
         for header in response.headers {
             guard let name = HTTPField.Name(header.name) else { continue }
-            fields.append(HTTPField(name: name, value: header.value))
+            if name == .contentLength { hasLength = true }
+            headers.append((name.rawName, HTTPField(name: name, value: header.value).value))
         }
-        if !fields.contains(.contentLength) { fields[.contentLength] = String(response.body.count) }
-        return HTTPResponseHead(HTTPResponse(status: HTTPResponse.Status(code: response.status), headerFields: fields))
+        if !hasLength { headers.append((HTTPField.Name.contentLength.rawName, String(response.body.count))) }
+        let status = HTTPResponse.Status(code: response.status)
+        return HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase),
+            headers: HTTPHeaders(headers))
     }
 
     private func write(_ response: AuthResponse, keepAlive: Bool, context: ChannelHandlerContext) {

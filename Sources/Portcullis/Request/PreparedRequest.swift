@@ -19,7 +19,7 @@ struct PreparedRequest: Sendable {
 
     /// Lays the request out as a `pc_request`, valid during `body`. The 1.1 identity fields start
     /// empty; the stack fills them as allows count (``IdentityLayout``).
-    func withCRequest<R>(stack: String, _ body: (UnsafeMutablePointer<pc_request>) -> R) -> R {
+    func withCRequest(stack: String, _ body: (UnsafeMutablePointer<pc_request>) -> Void) {
         RequestLayout.with(
             method: request.method, path: request.path, host: request.host,
             headers: request.headers, peer: request.peer, client: client,

@@ -34,11 +34,7 @@ extension IPAddress {
         case .v4(let peer)?:
             self = .v4(UInt32(bigEndian: peer.address.sin_addr.s_addr))
         case .v6(let peer)?:
-            self = withUnsafeBytes(of: peer.address.sin6_addr) { raw in
-                let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-                let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                return .v6(UInt128(high) << 64 | UInt128(low))
-            }
+            self = withUnsafeBytes(of: peer.address.sin6_addr) { IPAddress(ipv6NetworkOrder: $0) }
         default:
             return nil
         }

@@ -77,12 +77,16 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
             buffer[count] = 0
             var raw = in6_addr()
             guard let base = buffer.baseAddress, inet_pton(AF_INET6, base, &raw) == 1 else { return nil }
-            return withUnsafeBytes(of: &raw) { raw in
-                let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-                let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-                return .v6(UInt128(high) << 64 | UInt128(low))
-            }
+            return withUnsafeBytes(of: &raw) { IPAddress(ipv6NetworkOrder: $0) }
         }
+    }
+
+    /// An IPv6 address from the first 16 bytes of `raw`, in network order (an `in6_addr`, the
+    /// ABI's `pc_address`), without the Array that ``init(bytes:)`` would need.
+    package init(ipv6NetworkOrder raw: UnsafeRawBufferPointer) {
+        let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        self = .v6(UInt128(high) << 64 | UInt128(low))
     }
 
     /// Builds an address from network-order bytes: 4 for IPv4, 16 for IPv6.

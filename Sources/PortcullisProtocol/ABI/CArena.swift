@@ -70,10 +70,8 @@ extension IPAddress {
         let family = address.family
         guard family == PC_ADDRESS_IPV4 || family == PC_ADDRESS_IPV6 else { return nil }
         self = withUnsafeBytes(of: address.bytes) { raw in
-            let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-            guard family == PC_ADDRESS_IPV6 else { return .v4(UInt32(truncatingIfNeeded: high >> 32)) }
-            let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            return .v6(UInt128(high) << 64 | UInt128(low))
+            guard family == PC_ADDRESS_IPV6 else { return .v4(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))) }
+            return IPAddress(ipv6NetworkOrder: raw)
         }
     }
 }

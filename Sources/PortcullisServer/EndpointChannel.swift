@@ -65,7 +65,6 @@ final class EndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private let route: EndpointRoute
     private let idleTimeout: TimeAmount
-    private var head: HTTPRequestHead?
     private var inFlight = false
     private var quiescing = false
     /// When the last answer went out (or the connection opened): the idle timeout counts from here.
@@ -91,17 +90,18 @@ final class EndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
         idleTimer = nil
     }
 
+    /// Answers at the request head: a check's answer never depends on a body (proxies send none
+    /// to `auth_request` or `forward_auth`), so whatever body comes is read and discarded without
+    /// holding the answer. Answered, the connection counts as idle again, so a client trickling
+    /// an endless body is closed by the idle timeout instead of holding its slot for ever; NIO's
+    /// pipelining handler still holds a next request until this one's end has been read.
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            self.head = head
             inFlight = true
-        case .body:
-            break  // forward-auth checks carry no body worth reading; it is discarded
-        case .end:
-            guard let head else { return }
-            self.head = nil
             respond(to: head, context: context)
+        case .body, .end:
+            break
         }
     }
 

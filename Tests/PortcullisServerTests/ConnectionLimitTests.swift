@@ -100,4 +100,35 @@ final class ConnectionLimitTests: XCTestCase {
         XCTAssertGreaterThan(recv(idle, &buffer, buffer.count, 0), 0, "no answer on the keep-alive connection")
         XCTAssertTrue(Self.closedByPeer(idle, within: 6), "an idle keep-alive connection stayed open")
     }
+
+    /// A check is answered at its head, whatever body follows; a client that then trickles an
+    /// endless body is closed by the idle timeout, not kept for ever (it was: the answer waited
+    /// for the body's end, and a request in flight is never idle).
+    func testAnEndlessBodyNeitherHoldsTheAnswerNorTheConnection() async throws {
+        let port = try DaemonReloadTests.freePort()
+        _ = try await RunningDaemon(Self.config(port: port, server: "header_timeout = 1\nidle_timeout = 2"),
+                                    port: port, directory: try S.temporaryDirectory(self), test: self)
+        let fd = HTTPProbe.connect(port: port, timeout: 1)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertTrue(HTTPProbe.send(fd, Array("POST /auth HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\nx".utf8)))
+        var limit = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        XCTAssertGreaterThan(count, 0, "no answer before the body's end")
+        XCTAssertTrue(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+
+        // One byte of body every 200 ms: the daemon closes within the idle timeout (2 s) and slack.
+        var poll = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &poll, socklen_t(MemoryLayout<timeval>.size))
+        let started = ContinuousClock.now
+        var closed = false
+        while !closed && ContinuousClock.now - started < .seconds(8) {
+            if !HTTPProbe.send(fd, [UInt8(ascii: "x")]) { closed = true; break }
+            let read = recv(fd, &buffer, buffer.count, 0)
+            closed = read == 0 || (read < 0 && errno == ECONNRESET)
+        }
+        XCTAssertTrue(closed, "a connection trickling a body stayed open for 8 s")
+    }
 }

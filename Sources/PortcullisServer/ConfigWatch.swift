@@ -26,9 +26,24 @@ struct ConfigWatch: Service {
         let path = server.configPath
         let events = try ConfigWatchEvents(path: path, quiet: Self.quiet, longest: Self.longest, logger: server.logger)
         defer { events.stop() }
-        var seen = FileManager.default.contents(atPath: path)
         server.logger.info("watching the configuration file", metadata: ["file": "\(path)"])
-        for await _ in events.changes().cancelOnGracefulShutdown() {
+        // Graceful shutdown stops the event thread itself, which ends the stream: the handler runs
+        // at once when shutdown came first, and whatever the loop is doing. Through
+        // `cancelOnGracefulShutdown()` alone (a merge with the shutdown sequence) a clean clone's
+        // test run once kept the watch, and so the daemon, running for good after a SIGTERM that
+        // came right after a reload.
+        await withGracefulShutdownHandler {
+            await follow(events, from: FileManager.default.contents(atPath: path))
+        } onGracefulShutdown: {
+            events.stop()
+        }
+    }
+
+    /// Reloads for each change of the file's bytes, until the events end.
+    private func follow(_ events: ConfigWatchEvents, from first: Data?) async {
+        let path = server.configPath
+        var seen = first
+        for await _ in events.changes() {
             guard let now = FileManager.default.contents(atPath: path) else {
                 server.logger.warning("config watch: the file is gone or unreadable; the running configuration stays in service",
                                       metadata: ["file": "\(path)"])

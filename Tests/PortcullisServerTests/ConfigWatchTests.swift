@@ -208,4 +208,19 @@ final class ConfigWatchTests: XCTestCase {
         XCTAssertTrue(S.eventually { messages() == ["READY=1", "RELOADING=1", "READY=1"] }, "\(messages())\n\(daemon.daemon.log)")
         XCTAssertEqual(daemon.principal, "two")
     }
+
+    /// SIGTERM stops a watching daemon whenever it comes: right after a reload, and while a change
+    /// is still settling. (A clean clone's run once hung for good in teardown: the daemon kept
+    /// its watch thread and never exited after a reload.)
+    func testTermStopsTheDaemonRightAfterAReloadAndWhileAChangeSettles() async throws {
+        for round in 0..<6 {
+            let daemon = try await start(principal: "p\(round)")
+            try config(daemon, principal: "q\(round)").write(toFile: daemon.configPath, atomically: false, encoding: .utf8)
+            if round % 2 == 0 { XCTAssertTrue(S.eventually { daemon.principal == "q\(round)" }, daemon.daemon.log) }
+            daemon.daemon.process.terminate()
+            let stopped = S.eventually(timeout: 10) { !daemon.daemon.process.isRunning }
+            XCTAssertTrue(stopped, "round \(round): the daemon did not exit within 10 s of SIGTERM:\n\(daemon.daemon.log.suffix(1500))")
+            if !stopped { kill(daemon.daemon.process.processIdentifier, SIGKILL) }
+        }
+    }
 }

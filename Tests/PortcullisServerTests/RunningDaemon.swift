@@ -31,8 +31,16 @@ final class RunningDaemon {
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = process.standardError
         try process.run()
-        test.addTeardownBlock { [process] in
+        test.addTeardownBlock { [process, logPath] in
             if process.isRunning { process.terminate() }
+            // A daemon that ignores SIGTERM fails its test instead of hanging the whole run.
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+                XCTFail("the daemon did not exit within 20 s of SIGTERM; killed. Its log ends:\n\(log.suffix(2000))")
+            }
             process.waitUntilExit()
         }
         for _ in 0..<100 {

@@ -16,22 +16,30 @@ struct DerivedAttributes: Sendable {
     var rolesClaim: ClaimPath?
 
     func attributes(from claims: JSONObject) throws(TokenRejection) -> [Attribute] {
+        // Claim by claim rather than over array literals: this runs for every verified token,
+        // and callgrind showed the literals' allocations costing more than the lists themselves.
         var attributes: [Attribute] = []
         var scopes: [String] = []
-        for name in ["scope", "scp"] {
-            guard let value = claims[name] else { continue }
+        if let value = claims["scope"] {
             // RFC 8693 §4.2: `scope` is one string; `scp` may also be an array.
-            if name == "scope", value.stringValue == nil { throw .invalidClaim(name) }
-            guard let items = Self.items(value, splittingSpaces: true) else { throw .invalidClaim(name) }
+            guard value.stringValue != nil, let items = Self.items(value, splittingSpaces: true) else { throw .invalidClaim("scope") }
+            scopes = items
+        }
+        if let value = claims["scp"] {
+            guard let items = Self.items(value, splittingSpaces: true) else { throw .invalidClaim("scp") }
             scopes += items
         }
         if let list = Self.joined(scopes) { attributes.append(Attribute("scopes", list)) }
-        for (name, path) in [("groups", groupsClaim), ("roles", rolesClaim)] {
-            guard let path, let value = path.value(in: claims) else { continue }
-            guard let items = Self.items(value, splittingSpaces: false) else { throw .invalidClaim(path.text) }
-            if let list = Self.joined(items) { attributes.append(Attribute(name, list)) }
-        }
+        if let attribute = try Self.list("groups", at: groupsClaim, in: claims) { attributes.append(attribute) }
+        if let attribute = try Self.list("roles", at: rolesClaim, in: claims) { attributes.append(attribute) }
         return attributes
+    }
+
+    /// The attribute `name` from the list at `path`, if the policy names one and the token has it.
+    private static func list(_ name: String, at path: ClaimPath?, in claims: JSONObject) throws(TokenRejection) -> Attribute? {
+        guard let path, let value = path.value(in: claims) else { return nil }
+        guard let items = items(value, splittingSpaces: false) else { throw .invalidClaim(path.text) }
+        return joined(items).map { Attribute(name, $0) }
     }
 
     /// A string (split on spaces when `splittingSpaces`) or an array of strings; nil for anything else.
@@ -57,6 +65,9 @@ struct DerivedAttributes: Sendable {
 
     /// Items joined by ',', without empty ones, ones containing ',', and repeats; nil when none is left.
     private static func joined(_ items: [String]) -> String? {
+        if items.count == 1, let item = items.first {
+            return item.isEmpty || item.utf8.contains(UInt8(ascii: ",")) ? nil : item
+        }
         var kept: [String] = []
         for item in items where !item.isEmpty && !item.utf8.contains(UInt8(ascii: ",")) && !kept.contains(item) { kept.append(item) }
         return kept.isEmpty ? nil : kept.joined(separator: ",")

@@ -1,0 +1,55 @@
+import Crypto
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// HMAC (RFC 2104) as two hash states keyed once, the inner after `K ⊕ ipad` and the outer
+/// after `K ⊕ opad`; a MAC then costs a copy of each, the message and the inner digest.
+///
+/// Composed here from swift-crypto's hash functions, not taken from its `HMAC`, because that
+/// type keeps only the inner state: every `finalize()` hashes the outer key block again, and
+/// its byte-generic `update(data:)` and `==` run unspecialized from another module (a third
+/// of a token's verification in the profile, issue 16). OpenSSL's `HMAC_CTX` keeps both states
+/// the same way. `HmacKeyTests` holds it to swift-crypto's `HMAC` and to RFC 4231's vectors.
+struct PrekeyedHMAC<H: HashFunction> {
+    private let inner: H
+    private let outer: H
+
+    init(key: SymmetricKey) {
+        // A key longer than a block is replaced by its hash (RFC 2104 §2); then zero-padded.
+        var block = key.withUnsafeBytes { Array($0) }
+        if block.count > H.blockByteCount { block = Array(H.hash(data: block)) }
+        block += [UInt8](repeating: 0, count: H.blockByteCount - block.count)
+        var inner = H()
+        var outer = H()
+        for index in block.indices { block[index] ^= 0x36 }
+        block.withUnsafeBytes { inner.update(bufferPointer: $0) }
+        for index in block.indices { block[index] ^= 0x36 ^ 0x5C }
+        block.withUnsafeBytes { outer.update(bufferPointer: $0) }
+        block.withUnsafeMutableBytes { if let base = $0.baseAddress { explicit_bzero(base, $0.count) } }
+        self.inner = inner
+        self.outer = outer
+    }
+
+    /// The MAC of `input`, passed to `body` (it lives only as long as the call).
+    func withAuthenticationCode<Result>(for input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        var inner = self.inner
+        inner.update(bufferPointer: input)
+        var outer = self.outer
+        inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+        return outer.finalize().withUnsafeBytes(body)
+    }
+
+    /// Whether `mac` is the MAC of `input`, compared in time that depends only on the lengths.
+    func isValid(_ mac: [UInt8], for input: UnsafeRawBufferPointer) -> Bool {
+        withAuthenticationCode(for: input) { computed in
+            guard computed.count == mac.count else { return false }
+            // Hand-written: swift-crypto's constant-time compare is internal, and its public
+            // `==` between a MAC and bytes is the unspecialized path this type avoids.
+            var difference: UInt8 = 0
+            for index in 0..<mac.count { difference |= computed[index] ^ mac[index] }
+            return difference == 0
+        }
+    }
+}

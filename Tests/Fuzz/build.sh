@@ -157,7 +157,6 @@ for target in "${targets[@]}"; do
   up_to_date "$binary" "${inputs[@]}" && continue
   echo "fuzz build: fuzz-$target"
   # shellcheck disable=SC2046
-  # shellcheck disable=SC2046
   swiftc "${swift_flags[@]}" "${dep_flags[@]}" -module-name "Fuzz_$target" "${inputs[@]}" $(debug_objects "${theirs[@]}") \
     "${libs[@]}" -o "$binary" \
     || { echo "fuzz build: fuzz-$target failed to build with -sanitize=fuzzer,address" >&2; exit 1; }

@@ -49,13 +49,15 @@ let package = Package(
         .target(name: "PortcullisProtocol", dependencies: ["CPortcullisPlugin", "PortcullisNetwork"]),
         // IP addresses and CIDR prefixes, shared by the host's proxy resolver and the iplist plugin.
         .target(name: "PortcullisNetwork"),
+        // Keyed MACs and constant-time comparison, shared by the host's cache keys and the crypt and hmac plugins.
+        .target(name: "PortcullisCrypto", dependencies: [crypto]),
         // The thin Swift SDK for plugin authors.
         .target(name: "PortcullisPluginKit", dependencies: ["CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork"]),
         // The host: config, loader, stacks, dispatcher, outcome and its HTTP mapping.
         .target(
             name: "Portcullis",
             dependencies: [
-                "CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork", tomlKit, logging, crypto,
+                "CPortcullisPlugin", "PortcullisProtocol", "PortcullisNetwork", "PortcullisCrypto", tomlKit, logging, crypto,
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
@@ -132,6 +134,7 @@ let package = Package(
             dependencies: ["Portcullis", "PortcullisProtocol", "PortcullisNetwork", "PortcullisTestSupport"]
         ),
         .testTarget(name: "PortcullisProtocolTests", dependencies: ["PortcullisProtocol"]),
+        .testTarget(name: "PortcullisCryptoTests", dependencies: ["PortcullisCrypto", crypto]),
         // The PostgreSQL store against a real cluster the tests start (initdb, pg_ctl).
         .testTarget(
             name: "PortcullisPostgresStoreTests",
@@ -179,12 +182,12 @@ package.targets += [
 
 // `portcullis hash` and `portcullis token …` exec these tools, so the host never links plugin code.
 addSwiftPlugin(
-    "crypt", dependencies: ["CLibxcrypt", crypto], tool: (product: "portcullis-hash", target: "PortcullisHashTool"),
+    "crypt", dependencies: ["CLibxcrypt", "PortcullisCrypto", crypto], tool: (product: "portcullis-hash", target: "PortcullisHashTool"),
     bench: ["CLibxcrypt", crypto], tests: ["CLibxcrypt"]
 )
 addSwiftPlugin("csrf", tests: [logging])
 addSwiftPlugin(
-    "hmac", dependencies: [crypto], tool: (product: "portcullis-token", target: "PortcullisTokenTool"),
+    "hmac", dependencies: ["PortcullisCrypto", crypto], tool: (product: "portcullis-token", target: "PortcullisTokenTool"),
     bench: [crypto], tests: [crypto, logging]
 )
 addSwiftPlugin("iplist", bench: [], tests: [logging])

@@ -24,10 +24,21 @@ for target in authorization forwarded jwt path iplist htpasswd csrf authz config
 done
 echo "fuzz: build took $((SECONDS - started)) s"
 
+# One harness per core at a time (each libFuzzer process is single-threaded); each prints its
+# line when it ends, and the lines are shown in the harnesses' order.
 failed=0
+parallel=$(nproc)
+results=$(mktemp -d)
 for target in authorization forwarded jwt path iplist htpasswd csrf authz config; do
-  Tests/Fuzz/run.sh "$target" "$seconds" -seed="$seed" || failed=1
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n; done
+  { Tests/Fuzz/run.sh "$target" "$seconds" -seed="$seed" >"$results/$target" 2>&1; echo $? >"$results/$target.status"; } &
 done
+wait
+for target in authorization forwarded jwt path iplist htpasswd csrf authz config; do
+  cat "$results/$target"
+  [ "$(cat "$results/$target.status" 2>/dev/null)" = 0 ] || failed=1
+done
+rm -rf "$results"
 
 python3 -c "import jwt" 2>/dev/null || { echo "fuzz: PyJWT is missing (scripts/setup installs it)"; exit 1; }
 cd Tests/Fuzz/Differential

@@ -93,72 +93,101 @@ debug_objects() {
 # TOML_ASSERT_ASSUMEs are assumptions, not aborts) and with AddressSanitizer: the debug build's
 # copy aborts on its own debug assertions (docs/fuzzing.md), which would hide what a release
 # daemon does with the same file.
+ctoml_sources=$root/.build/checkouts/TOMLKit/Sources/CTOML
 ctoml_objects=()
+for source in "$ctoml_sources"/Sources/*.cpp; do
+  ctoml_objects+=("$objs/ctoml-$(basename "$source" .cpp | tr -c 'A-Za-z0-9\n' '_').o")
+done
 ctoml() {
-  ctoml_objects=()
-  local sources=$root/.build/checkouts/TOMLKit/Sources/CTOML
-  for source in "$sources"/Sources/*.cpp; do
-    local name
-    name=$(basename "$source" .cpp | tr -c 'A-Za-z0-9\n' '_')
-    local object=$objs/ctoml-$name.o
-    ctoml_objects+=("$object")
-    up_to_date "$object" "$source" "$sources/Sources/toml.hpp" "$root/Tests/Fuzz/build.sh" && continue
+  local source object
+  for source in "$ctoml_sources"/Sources/*.cpp; do
+    object=$objs/ctoml-$(basename "$source" .cpp | tr -c 'A-Za-z0-9\n' '_').o
+    up_to_date "$object" "$source" "$ctoml_sources/Sources/toml.hpp" "$root/Tests/Fuzz/build.sh" && continue
     echo "fuzz build: CTOML $(basename "$source") (NDEBUG, ASan)"
     clang++ -std=c++17 -O1 -g -DNDEBUG -DTOML_EXCEPTIONS=1 -fsanitize=address,fuzzer-no-link \
-      -I "$sources/include" -I "$sources/Sources" -c "$source" -o "$object"
+      -I "$ctoml_sources/include" -I "$ctoml_sources/Sources" -c "$source" -o "$object"
   done
 }
 
-started=$SECONDS
-module PortcullisNetwork "$root/Sources/PortcullisNetwork"
-module PortcullisProtocol "$root/Sources/PortcullisProtocol" PortcullisNetwork
-module PortcullisPluginKit "$root/Sources/PortcullisPluginKit" PortcullisNetwork PortcullisProtocol
+# Each swiftc here is one whole-module job on one core: what does not depend on another job runs
+# beside it, one per core (`spawn`), and `settle` waits for them all and fails if one failed.
+parallel=$(nproc)
+pending=()
+spawn() {
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do sleep 0.2; done
+  "$@" &
+  pending+=("$!")
+}
+settle() {
+  local pid status=0
+  for pid in "${pending[@]}"; do wait "$pid" || status=1; done
+  pending=()
+  [ "$status" -eq 0 ] || { echo "fuzz build: a step above failed" >&2; exit 1; }
+}
 
-for target in "${targets[@]}"; do
-  our=(PortcullisNetwork PortcullisProtocol PortcullisPluginKit)
-  theirs=()
-  libs=()
-  case $target in
+# plan TARGET: the plugin module the harness fuzzes (if any), our modules and third-party targets
+# it links, and the system libraries.
+plan() {
+  plugin="" our=(PortcullisNetwork PortcullisProtocol PortcullisPluginKit) theirs=() libs=()
+  case $1 in
     authorization|forwarded|config)
-      ctoml
-      module Portcullis "$root/Sources/Portcullis" PortcullisNetwork PortcullisProtocol
-      our=(PortcullisNetwork PortcullisProtocol Portcullis)
+      our=(PortcullisNetwork PortcullisProtocol PortcullisCrypto Portcullis)
       theirs=(TOMLKit CTOML Logging Crypto CCryptoBoringSSL CCryptoBoringSSLShims CryptoBoringWrapper CoreMetrics Metrics)
       libs=(-lstdc++) ;;
-    jwt)
-      module HmacPlugin "$root/plugins/hmac/Sources/HmacPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
-      our+=(HmacPlugin)
-      theirs=(Crypto CCryptoBoringSSL CCryptoBoringSSLShims CryptoBoringWrapper) ;;
+    jwt) plugin=hmac our+=(PortcullisCrypto) theirs=(Crypto CCryptoBoringSSL CCryptoBoringSSLShims CryptoBoringWrapper) ;;
     path) ;;
-    iplist)
-      module IplistPlugin "$root/plugins/iplist/Sources/IplistPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
-      our+=(IplistPlugin) ;;
-    htpasswd)
-      module CryptPlugin "$root/plugins/crypt/Sources/CryptPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
-      our+=(CryptPlugin)
-      theirs=(Crypto CCryptoBoringSSL CCryptoBoringSSLShims CryptoBoringWrapper)
-      libs=(-lcrypt) ;;
-    csrf)
-      module CsrfPlugin "$root/plugins/csrf/Sources/CsrfPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
-      our+=(CsrfPlugin) ;;
-    authz)
-      ctoml
-      module AuthzPlugin "$root/plugins/authz/Sources/AuthzPlugin" PortcullisNetwork PortcullisProtocol PortcullisPluginKit
-      our+=(AuthzPlugin)
-      theirs=(TOMLKit CTOML)
-      libs=(-lstdc++) ;;
-    *) echo "fuzz build: unknown target '$target' (targets: ${all_targets[*]})" >&2; exit 2 ;;
+    iplist) plugin=iplist ;;
+    htpasswd) plugin=crypt our+=(PortcullisCrypto) theirs=(Crypto CCryptoBoringSSL CCryptoBoringSSLShims CryptoBoringWrapper) libs=(-lcrypt) ;;
+    csrf) plugin=csrf ;;
+    authz) plugin=authz theirs=(TOMLKit CTOML) libs=(-lstdc++) ;;
+    *) echo "fuzz build: unknown target '$1' (targets: ${all_targets[*]})" >&2; exit 2 ;;
   esac
-  binary=$out/bin/fuzz-$target
-  harness=$root/Tests/Fuzz/Targets/$target.swift
-  inputs=("$harness" "$root/Tests/Fuzz/Support/Fuzz.swift")
+  plugin_module=""
+  [ -z "$plugin" ] || { plugin_module=$(module_name "$plugin"); our+=("$plugin_module"); }
+}
+module_name() { case $1 in hmac) echo HmacPlugin ;; iplist) echo IplistPlugin ;; crypt) echo CryptPlugin ;; csrf) echo CsrfPlugin ;; authz) echo AuthzPlugin ;; esac; }
+
+# harness TARGET: links one harness, if out of date.
+harness() {
+  plan "$1"
+  local binary=$out/bin/fuzz-$1 name
+  local inputs=("$root/Tests/Fuzz/Targets/$1.swift" "$root/Tests/Fuzz/Support/Fuzz.swift")
   for name in "${our[@]}"; do inputs+=("$objs/$name.o"); done
   for name in "${theirs[@]}"; do [ "$name" = CTOML ] && inputs+=("${ctoml_objects[@]}"); done
-  up_to_date "$binary" "${inputs[@]}" && continue
-  echo "fuzz build: fuzz-$target"
+  up_to_date "$binary" "${inputs[@]}" && return 0
+  echo "fuzz build: fuzz-$1"
   # shellcheck disable=SC2046
-  swiftc "${swift_flags[@]}" "${dep_flags[@]}" -module-name "Fuzz_$target" "${inputs[@]}" $(debug_objects "${theirs[@]}") \
+  swiftc "${swift_flags[@]}" "${dep_flags[@]}" -module-name "Fuzz_$1" "${inputs[@]}" $(debug_objects "${theirs[@]}") \
     "${libs[@]}" -o "$binary" \
-    || { echo "fuzz build: fuzz-$target failed to build with -sanitize=fuzzer,address" >&2; exit 1; }
+    || { echo "fuzz build: fuzz-$1 failed to build with -sanitize=fuzzer,address" >&2; exit 1; }
+}
+
+# What the targets asked for need, in dependency order: the SDK's modules, the shared crypto and
+# toml++; then the host module and the plugins; then the harnesses.
+plugins=() host=no toml=no crypto=no
+for target in "${targets[@]}"; do
+  plan "$target"
+  [ -z "$plugin" ] || plugins+=("$plugin")
+  [[ " ${our[*]} " != *" Portcullis "* ]] || host=yes
+  [[ " ${our[*]} " != *" PortcullisCrypto "* ]] || crypto=yes
+  [[ " ${theirs[*]} " != *" CTOML "* ]] || toml=yes
 done
+
+started=$SECONDS
+module PortcullisNetwork "$root/Sources/PortcullisNetwork"
+[ "$toml" = no ] || spawn ctoml
+[ "$crypto" = no ] || spawn module PortcullisCrypto "$root/Sources/PortcullisCrypto"
+spawn module PortcullisProtocol "$root/Sources/PortcullisProtocol" PortcullisNetwork
+settle
+spawn module PortcullisPluginKit "$root/Sources/PortcullisPluginKit" PortcullisNetwork PortcullisProtocol
+[ "$host" = no ] || spawn module Portcullis "$root/Sources/Portcullis" PortcullisNetwork PortcullisProtocol PortcullisCrypto
+settle
+for plugin in "${plugins[@]}"; do
+  uses=(PortcullisNetwork PortcullisProtocol PortcullisPluginKit)
+  case $plugin in hmac|crypt) uses+=(PortcullisCrypto) ;; esac
+  spawn module "$(module_name "$plugin")" "$root/plugins/$plugin/Sources/$(module_name "$plugin")" "${uses[@]}"
+done
+settle
+for target in "${targets[@]}"; do spawn harness "$target"; done
+settle
 echo "fuzz build: done in $((SECONDS - started)) s"

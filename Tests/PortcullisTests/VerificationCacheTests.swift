@@ -298,6 +298,15 @@ final class VerificationCacheTests: XCTestCase {
         XCTAssertNotEqual(base, cache.key(entry: "default#0", credential: shifted, client: IPAddress("192.0.2.1")))
         XCTAssertNotEqual(base, cache.key(entry: "default#0", credential: basic, client: IPAddress("192.0.2.2")))
         XCTAssertNotEqual(base, cache.key(entry: "default#0", credential: basic, client: nil))
+        XCTAssertNotEqual(base, cache.key(entry: "default#0", generation: 1, credential: basic, client: IPAddress("192.0.2.1")),
+                          "a reloaded file or rotated key (the plugin's generation) reaches no answer cached before")
+        XCTAssertEqual(cache.key(entry: "default#0", generation: 7, credential: basic, client: nil),
+                       cache.keyFromFreshState(entry: "default#0", generation: 7, credential: basic, client: nil))
+        // Schemes are case-insensitive: one answer for "Basic" and "BASIC", another for any other scheme.
+        let upper = Credential(kind: .basic, scheme: "BASIC", user: Array("ab".utf8), password: Array("c".utf8))
+        let other = Credential(kind: .basic, scheme: "Basid", user: Array("ab".utf8), password: Array("c".utf8))
+        XCTAssertEqual(base, cache.key(entry: "default#0", credential: upper, client: IPAddress("192.0.2.1")))
+        XCTAssertNotEqual(base, cache.key(entry: "default#0", credential: other, client: IPAddress("192.0.2.1")))
         XCTAssertNotEqual(base, VerificationCache(settings: CacheSettings()).key(entry: "default#0", credential: basic, client: IPAddress("192.0.2.1")),
                           "each cache has its own random key")
     }

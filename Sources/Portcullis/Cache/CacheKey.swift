@@ -1,4 +1,5 @@
 import Crypto
+import PortcullisCrypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,7 +7,7 @@ import PortcullisNetwork
 
 /// A cache key: HMAC-SHA256, under a random key made per cache (so per process and per reload),
 /// of everything a cacheable plugin's answer may depend on (PC_PLUGIN_CACHEABLE: the credential
-/// and the client address) plus the entry it came from.
+/// and the client address) plus the entry it came from and that plugin's data generation.
 ///
 /// Keyed, so the table never holds a value an attacker could precompute or that reveals a
 /// password: the table stores digests only. HMAC rather than SipHash: the digest is the key
@@ -23,27 +24,28 @@ struct CacheKey: Hashable, Sendable {
         hasher.combine(words.0)
     }
 
-    /// Under a fresh HMAC state for `key` (what ``make(state:entry:credential:client:)`` computes
-    /// from a state keyed once).
-    static func make(key: SymmetricKey, entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
-        make(state: HMAC<SHA256>(key: key), entry: entry, credential: credential, client: client)
+    /// Under a fresh HMAC state for `key` (what ``make(state:entry:generation:credential:client:)``
+    /// computes from a state keyed once).
+    static func make(key: SymmetricKey, entry: String, generation: UInt64, credential: Credential, client: IPAddress?) -> CacheKey {
+        make(state: PrekeyedHMAC<SHA256>(key: key), entry: entry, generation: generation, credential: credential, client: client)
     }
 
-    /// Length-prefixed fields, so no two different inputs share an encoding. `state` is the HMAC
-    /// state after the key block, made once per cache: callgrind on the daemon showed the key
-    /// setup (two extra SHA-256 blocks and an allocation) as over half of this function's cost,
-    /// which was the largest part of deciding a cached request. Copied, never mutated.
+    /// Length-prefixed fields, so no two different inputs share an encoding. `state` holds the
+    /// HMAC states after the key blocks, made once per cache: callgrind on the daemon showed the
+    /// key setup (two extra SHA-256 blocks and an allocation) as over half of this function's
+    /// cost, which was the largest part of deciding a cached request. Copied, never mutated.
     ///
     /// The fields go into one temporary buffer sized up front and reach the MAC in one update,
     /// and the client address as its bytes, not its text: the growing array, the per-field
     /// copies and `IPAddress.description` were two thirds of this function (callgrind again).
-    static func make(state: HMAC<SHA256>, entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
-        let scheme = credential.scheme.lowercased()
+    /// For the same reason the generation is its eight bytes, and the scheme is lower-cased in
+    /// the buffer (schemes are case-insensitive, RFC 9110 §11.1), not through a new String.
+    static func make(state: PrekeyedHMAC<SHA256>, entry: String, generation: UInt64, credential: Credential, client: IPAddress?) -> CacheKey {
         let address = client?.bytes ?? []
         let lengthSize = MemoryLayout<UInt64>.size
-        let size = 7 * lengthSize + entry.utf8.count + 1 + scheme.utf8.count + credential.user.count
+        let size = 8 * lengthSize + entry.utf8.count + lengthSize + 1 + credential.scheme.utf8.count + credential.user.count
             + credential.password.count + credential.token.count + address.count
-        let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
             var used = 0
             func field(_ bytes: some Collection<UInt8>) {
                 withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { length in
@@ -52,22 +54,24 @@ struct CacheKey: Hashable, Sendable {
                 used += UnsafeMutableBufferPointer(rebasing: buffer[used...]).initialize(fromContentsOf: bytes)
             }
             field(entry.utf8)
+            withUnsafeBytes(of: generation.littleEndian) { field($0) }
             field(CollectionOfOne(UInt8(truncatingIfNeeded: credential.kind.rawValue)))
-            field(scheme.utf8)
+            field(credential.scheme.utf8)
+            for index in (used - credential.scheme.utf8.count)..<used where (0x41...0x5A).contains(buffer[index]) {
+                buffer[index] |= 0x20
+            }
             field(credential.user)
             field(credential.password)
             field(credential.token)
             field(address)
-            var mac = state
-            mac.update(data: UnsafeRawBufferPointer(buffer))
+            let key = state.withAuthenticationCode(for: UnsafeRawBufferPointer(buffer)) { raw in
+                func word(_ at: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+                return CacheKey(words: (word(0), word(8), word(16), word(24)))
+            }
             // The buffer held the password: do not leave it in memory that is reused. explicit_bzero,
             // because a plain store to memory that dies right after may be optimized away.
             if let base = buffer.baseAddress { explicit_bzero(base, size) }
-            return mac.finalize()
-        }
-        return digest.withUnsafeBytes { raw in
-            func word(_ at: Int) -> UInt64 { UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-            return CacheKey(words: (word(0), word(8), word(16), word(24)))
+            return key
         }
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import PortcullisCrypto
 import PortcullisNetwork
 import PortcullisProtocol
 import Synchronization
@@ -15,8 +16,8 @@ package final class VerificationCache: Sendable {
     package let settings: CacheSettings
     // SymmetricKey is an immutable value that swift-crypto has not marked Sendable; it is only read.
     nonisolated(unsafe) private let key: SymmetricKey
-    /// The HMAC state after `key`'s block, made once and copied per key (see ``CacheKey``).
-    nonisolated(unsafe) private let keyedState: HMAC<SHA256>
+    /// The HMAC states after `key`'s blocks, made once and copied per key (see ``CacheKey``).
+    nonisolated(unsafe) private let keyedState: PrekeyedHMAC<SHA256>
     private let shards: [ShardBox]
     private let now: @Sendable () -> ContinuousClock.Instant
     private let counters = Mutex<(hits: Int, misses: Int)>((0, 0))
@@ -26,7 +27,7 @@ package final class VerificationCache: Sendable {
         self.now = now
         let key = SymmetricKey(size: .bits256)
         self.key = key
-        keyedState = HMAC<SHA256>(key: key)
+        keyedState = PrekeyedHMAC<SHA256>(key: key)
         let count = settings.maxEntries >= 1024 ? 16 : 1
         let perShard = max(1, settings.maxEntries / count)
         shards = (0..<count).map { _ in ShardBox(Shard(capacity: perShard)) }
@@ -41,13 +42,13 @@ package final class VerificationCache: Sendable {
     /// Positions held in the insertion orders (live, stale and consumed); for the bound test.
     var orderLength: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.order.count - $0.head } } }
 
-    func key(entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
-        CacheKey.make(state: keyedState, entry: entry, credential: credential, client: client)
+    func key(entry: String, generation: UInt64 = 0, credential: Credential, client: IPAddress?) -> CacheKey {
+        CacheKey.make(state: keyedState, entry: entry, generation: generation, credential: credential, client: client)
     }
 
     /// The same key from a fresh HMAC state: for the test that the reused state changes nothing.
-    func keyFromFreshState(entry: String, credential: Credential, client: IPAddress?) -> CacheKey {
-        CacheKey.make(key: key, entry: entry, credential: credential, client: client)
+    func keyFromFreshState(entry: String, generation: UInt64 = 0, credential: Credential, client: IPAddress?) -> CacheKey {
+        CacheKey.make(key: key, entry: entry, generation: generation, credential: credential, client: client)
     }
 
     func lookup(_ key: CacheKey, countingMiss: Bool = true) -> PluginAnswer? {

@@ -23,11 +23,14 @@ package final class Stack: Sendable {
     package let entries: [Entry]
     /// The gatekeeper's verification cache; nil when disabled.
     let cache: VerificationCache?
+    /// Each entry's part of its cache keys, `"stack#index"`, made once here rather than per request.
+    private let cacheLabels: [String]
 
     init(name: String, entries: [Entry], cache: VerificationCache? = nil) {
         self.name = name
         self.entries = entries
         self.cache = cache
+        cacheLabels = entries.indices.map { "\(name)#\($0)" }
         let observing = entries.filter(\.plugin.observes)
         observers = (!observing.isEmpty, observing.contains { $0.plugin.isBlocking })
     }
@@ -146,7 +149,8 @@ package final class Stack: Sendable {
         guard let cache, entry.plugin.isCacheable else { return mustNotCall ? nil : (entry.instance.check(cRequest), false) }
         // The plugin's data generation (ABI 1.1) keys the answer: a reloaded file or rotated key
         // makes every answer cached before it unreachable at once.
-        let key = cache.key(entry: "\(name)#\(index)@\(entry.instance.generation())", credential: request.credential, client: request.client)
+        let key = cache.key(entry: cacheLabels[index], generation: entry.instance.generation(),
+                            credential: request.credential, client: request.client)
         // A probe's miss is not counted: the real evaluation that follows counts it.
         if let answer = cache.lookup(key, countingMiss: !mustNotCall) { return (answer, true) }
         if mustNotCall { return nil }

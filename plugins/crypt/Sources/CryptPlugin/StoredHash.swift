@@ -1,3 +1,5 @@
+import PortcullisCrypto
+
 /// One user's stored password hash, classified once when the file is loaded.
 enum StoredHash: Sendable, Equatable {
     /// `!…`, `*…` or empty: the account cannot log in with a password.

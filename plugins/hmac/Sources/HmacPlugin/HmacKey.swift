@@ -1,4 +1,5 @@
 public import Crypto
+import PortcullisCrypto
 
 /// One symmetric key from the key set, bound to exactly one algorithm (RFC 8725 §3.1).
 ///

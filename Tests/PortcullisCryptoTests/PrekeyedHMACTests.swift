@@ -1,8 +1,8 @@
 import Crypto
-@testable import HmacPlugin
+import PortcullisCrypto
 import XCTest
 
-/// The verifier's own HMAC composition against RFC 4231's vectors and swift-crypto's `HMAC`.
+/// The HMAC composition of the hmac plugin and the cache keys against RFC 4231's vectors and swift-crypto's `HMAC`.
 final class PrekeyedHMACTests: XCTestCase {
     private func hex(_ text: String) -> [UInt8] {
         var bytes: [UInt8] = []

@@ -1,4 +1,4 @@
-import Crypto
+package import Crypto
 
 #if canImport(Glibc)
 import Glibc
@@ -11,13 +11,17 @@ import Glibc
 /// type keeps only the inner state: every `finalize()` hashes the outer key block again, and
 /// its byte-generic `update(data:)` and `==` run unspecialized from another module (callgrind:
 /// 23 k of a token's 53 k instructions went to the MAC that way, issue 16). OpenSSL's `HMAC_CTX`
-/// keeps both states the same way. `PrekeyedHMACTests` holds it to swift-crypto's `HMAC` and to
-/// RFC 4231's vectors.
-struct PrekeyedHMAC<H: HashFunction> {
-    private let inner: H
-    private let outer: H
+/// keeps both states the same way. The hmac plugin verifies tokens with it and the host makes
+/// its cache keys with it. `PrekeyedHMACTests` holds it to swift-crypto's `HMAC` and to RFC
+/// 4231's vectors.
+///
+/// The MAC itself is `@inlinable`, so each caller gets it specialized for its hash function; a
+/// generic called across modules otherwise runs through the runtime's generic metadata.
+package struct PrekeyedHMAC<H: HashFunction> {
+    @usableFromInline let inner: H
+    @usableFromInline let outer: H
 
-    init(key: SymmetricKey) {
+    package init(key: SymmetricKey) {
         // The key, or its hash when longer than a block (RFC 2104 §2), zero-padded to a block.
         // Written into one buffer of the final size, so no copy of the key is left unerased.
         var block = [UInt8](repeating: 0, count: H.blockByteCount)
@@ -43,7 +47,8 @@ struct PrekeyedHMAC<H: HashFunction> {
     }
 
     /// The MAC of `input`, passed to `body` (it lives only as long as the call).
-    func withAuthenticationCode<Result>(for input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    @inlinable
+    package func withAuthenticationCode<Result>(for input: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         var inner = self.inner
         inner.update(bufferPointer: input)
         var outer = self.outer
@@ -52,14 +57,8 @@ struct PrekeyedHMAC<H: HashFunction> {
     }
 
     /// Whether `mac` is the MAC of `input`, compared in time that depends only on the lengths.
-    func isValid(_ mac: [UInt8], for input: UnsafeRawBufferPointer) -> Bool {
-        withAuthenticationCode(for: input) { computed in
-            guard computed.count == mac.count else { return false }
-            // Hand-written: swift-crypto's constant-time compare is internal, and its public
-            // `==` between a MAC and bytes is the unspecialized path this type avoids.
-            var difference: UInt8 = 0
-            for index in 0..<mac.count { difference |= computed[index] ^ mac[index] }
-            return difference == 0
-        }
+    @inlinable
+    package func isValid(_ mac: [UInt8], for input: UnsafeRawBufferPointer) -> Bool {
+        withAuthenticationCode(for: input) { constantTimeEquals($0, mac) }
     }
 }

@@ -161,8 +161,9 @@ public final class Gatekeeper: Sendable {
     }
 
     /// The outcome with the status the policy gives it, and what the observers will be told.
-    private func mapped(_ outcome: Outcome, stack: Stack, request: PreparedRequest) -> Outcome {
-        var outcome = configuration.responsePolicy.stamped(outcome)
+    private func mapped(_ outcome: consuming Outcome, stack: Stack, request: PreparedRequest) -> Outcome {
+        var outcome = consume outcome
+        configuration.responsePolicy.stamp(&outcome)
         if stack.observers.any { outcome.observation = Observation(stack: stack, request: request, outcome: outcome) }
         return outcome
     }

@@ -97,12 +97,12 @@ struct PluginAnswer: Sendable {
         rawVerdict = result.verdict
         rawReason = result.reason
         principal = CArena.string(result.principal)
-        let pairs = UnsafeBufferPointer(start: result.attributes, count: result.attributes == nil ? 0 : result.attribute_count)
-        attributes = pairs.map { Attribute(CArena.string($0.name), CArena.string($0.value)) }
-        let challenge = CArena.string(result.challenge)
-        self.challenge = challenge.isEmpty ? nil : challenge
-        let detail = CArena.string(result.detail)
-        self.detail = detail.isEmpty ? nil : detail
+        attributes = result.attributes == nil || result.attribute_count == 0 ? [] : UnsafeBufferPointer(start: result.attributes, count: result.attribute_count).map {
+            Attribute(CArena.string($0.name), CArena.string($0.value))
+        }
+        // Only a string the plugin set is decoded: most answers carry no challenge or detail.
+        challenge = result.challenge.length == 0 || result.challenge.data == nil ? nil : CArena.string(result.challenge)
+        detail = result.detail.length == 0 || result.detail.data == nil ? nil : CArena.string(result.detail)
         cacheTTL = result.cache_ttl < 0 ? nil : Int(result.cache_ttl)
         failDelayMilliseconds = Int(result.fail_delay_ms)
         retryAfterSeconds = Int(result.retry_after_s)

@@ -45,7 +45,7 @@ package final class Stack: Sendable {
     /// answer from the cache. The evaluation that follows on the pool starts from them, so no
     /// plugin is called twice for one request.
     struct Answered: Sendable {
-        var answers: [(answer: PluginAnswer, cached: Bool, elapsed: Duration)] = []
+        var answers: [(answer: PluginAnswer, cached: Bool, micros: Double)] = []
     }
 
     /// Runs the request through every entry the controls reach, then decides. `answered` holds
@@ -79,26 +79,30 @@ package final class Stack: Sendable {
         if cachedOnly { answered.answers.reserveCapacity(entries.count) }
 
         request.withCRequest(stack: name) { cRequest in
-            for (index, entry) in entries.enumerated() {
+            // By index, not `for entry in entries`: that copies each entry (a retain and a
+            // release of its instance) for nothing; the stack holds them for the whole call.
+            for index in entries.indices {
                 // ABI 1.1: each entry sees the identity the allows before it established.
                 if dispatch.identityRevision != identityLaidOut {
                     identity.lay(principal: dispatch.principal, attributes: dispatch.attributes, into: cRequest)
                     identityLaidOut = dispatch.identityRevision
                 }
-                let answer: PluginAnswer, cached: Bool, elapsed: Duration
+                let answer: PluginAnswer, cached: Bool, micros: Double
                 if index < replay.answers.count {
-                    (answer, cached, elapsed) = replay.answers[index]
+                    (answer, cached, micros) = replay.answers[index]
                 } else {
-                    let started = ContinuousClock.now
-                    guard let checked = check(entry, index: index, request, cRequest, cachedOnly: cachedOnly) else {
+                    let started = MonotonicClock.nanoseconds()
+                    guard let checked = check(entries[index], index: index, request, cRequest, cachedOnly: cachedOnly) else {
                         incomplete = true
                         break
                     }
-                    (answer, cached, elapsed) = (checked.0, checked.cached, ContinuousClock.now - started)
+                    micros = MonotonicClock.micros(since: started)
+                    (answer, cached) = checked
                 }
-                if cachedOnly { answered.answers.append((answer, cached, elapsed)) }
+                if cachedOnly { answered.answers.append((answer, cached, micros)) }
                 let result = StepResult(answer)
-                let action = result.verdict.map(entry.control.action) ?? .bad
+                let control = entries[index].control
+                let action = result.verdict.map(control.action) ?? .bad
 
                 if let challenge = answer.challenge, !challenges.contains(challenge) { challenges.append(challenge) }
                 if result.verdict == .deny {
@@ -109,12 +113,12 @@ package final class Stack: Sendable {
                     cacheTTL = min(cacheTTL ?? ttl, ttl)
                 }
                 trace.append(TraceStep(
-                    index: index, plugin: entry.plugin.name, control: entry.control,
+                    index: index, plugin: entries[index].plugin.name, control: control,
                     answer: result.verdict.map(TraceStep.Answer.verdict) ?? .invalid(rawVerdict: answer.rawVerdict, rawReason: answer.rawReason),
                     reasonCode: result.failureReason, taken: action,
-                    micros: elapsed.seconds * 1e6,
+                    micros: micros,
                     challenge: answer.challenge, detail: answer.detail, cached: cached))
-                if dispatch.apply(result, action: action, entry: index, anonymous: entry.anonymous) { break }
+                if dispatch.apply(result, action: action, entry: index, anonymous: entries[index].anonymous) { break }
             }
         }
 

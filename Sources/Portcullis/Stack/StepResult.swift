@@ -9,7 +9,9 @@ enum StepResult: Sendable, Equatable {
     /// An out-of-range verdict: a failure whatever the control says (as Linux-PAM does).
     case invalid(rawVerdict: UInt32)
 
-    init(_ answer: PluginAnswer) {
+    /// Borrowing: an initializer takes its arguments owned, so each entry's answer was copied in
+    /// (a retain of each of its strings) only to be released here.
+    init(_ answer: borrowing PluginAnswer) {
         guard let verdict = Verdict(abi: answer.rawVerdict) else {
             self = .invalid(rawVerdict: answer.rawVerdict)
             return

@@ -20,7 +20,6 @@ package final class VerificationCache: Sendable {
     nonisolated(unsafe) private let keyedState: PrekeyedHMAC<SHA256>
     private let shards: [ShardBox]
     private let now: @Sendable () -> ContinuousClock.Instant
-    private let counters = Mutex<(hits: Int, misses: Int)>((0, 0))
 
     package init(settings: CacheSettings, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.settings = settings
@@ -34,7 +33,9 @@ package final class VerificationCache: Sendable {
     }
 
     /// Hits and misses so far (for tests and `/metrics`).
-    package var statistics: (hits: Int, misses: Int) { counters.withLock { $0 } }
+    package var statistics: (hits: Int, misses: Int) {
+        shards.reduce((0, 0)) { total, box in box.mutex.withLock { (total.0 + $0.hits, total.1 + $0.misses) } }
+    }
 
     /// The number of live and expired-but-not-yet-evicted answers held.
     package var count: Int { shards.reduce(0) { $0 + $1.mutex.withLock { $0.entries.count } } }
@@ -53,16 +54,17 @@ package final class VerificationCache: Sendable {
 
     func lookup(_ key: CacheKey, countingMiss: Bool = true) -> PluginAnswer? {
         let instant = now()
-        let answer = shard(key).mutex.withLock { shard -> PluginAnswer? in
-            guard let slot = shard.entries[key] else { return nil }
-            guard slot.expires > instant else {
-                shard.entries[key] = nil
+        // Counted under the shard's lock, already held: one global counter lock taken on every
+        // lookup was a second lock for every event loop to queue on (perf, issue 16).
+        return shard(key).mutex.withLock { shard -> PluginAnswer? in
+            guard let slot = shard.entries[key], slot.expires > instant else {
+                shard.removeExpired(key, at: instant)
+                if countingMiss { shard.misses += 1 }
                 return nil
             }
+            shard.hits += 1
             return slot.answer
         }
-        if answer != nil || countingMiss { counters.withLock { answer == nil ? ($0.misses += 1) : ($0.hits += 1) } }
-        return answer
     }
 
     /// Keeps `answer` if its verdict and hints allow it.
@@ -106,8 +108,14 @@ package final class VerificationCache: Sendable {
         var order: [(key: CacheKey, stamp: Int)] = []
         var head = 0
         var nextStamp = 0
+        var hits = 0
+        var misses = 0
 
         init(capacity: Int) { self.capacity = capacity }
+
+        mutating func removeExpired(_ key: CacheKey, at instant: ContinuousClock.Instant) {
+            if let slot = entries[key], slot.expires <= instant { entries[key] = nil }
+        }
 
         mutating func insert(_ key: CacheKey, _ slot: Slot) {
             var slot = slot

@@ -2,6 +2,7 @@
 # bench/run forward: forward-auth throughput with wrk on loopback, every peer side by side in ONE run
 # (ratios measured in the same run are what matter on a shared 2-core machine):
 #   nginx_return               nginx `return 204`                                    the ceiling
+#   nginx_static               nginx serving a 615-byte file (its own index.html)    issue 16's peer for direct
 #   nginx_hop_zero_cost        nginx auth_request → nginx `return 204`               the hop's ceiling
 #   portcullis_direct          portcullis /auth, cached Basic (bcrypt 10, 1 000 users)
 #   caddy_basicauth            Caddy basicauth in-process, the same 1 000 users (it caches verified passwords)
@@ -41,7 +42,7 @@ work=$(mktemp -d)
 chmod 755 "$work"   # Apache's workers (www-data) read the passdb and the document root
 pam_service=pcbench-forward
 plain=18580 basic=18581 front=18582 auth=18583 upstream=18584 hop=18585 caddy_basic=18586 caddy_forward=18587
-apache=18588 pam_front=18589 caddy_admin=18590
+apache=18588 pam_front=18589 caddy_admin=18590 static=18591
 cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   [ -f "$work/apache.pid" ] && kill "$(cat "$work/apache.pid")" 2>/dev/null
@@ -134,6 +135,7 @@ http {
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     server { listen 127.0.0.1:$plain; location / { return 204; } }
+    server { listen 127.0.0.1:$static; root $work/static; }
     server { listen 127.0.0.1:$upstream; location / { return 204; } }
     server {
         listen 127.0.0.1:$basic;
@@ -166,6 +168,9 @@ $(auth_location /_auth_pam /auth/pam)
     }
 }
 NGINX
+mkdir -p "$work/static"
+head -c 615 /dev/zero | tr '\0' 'x' >"$work/static/index.html"
+chmod -R a+rX "$work/static"
 nginx -c "$work/nginx.conf" -p "$work" || fail "nginx did not start"
 
 # Caddy: basicauth in-process on the same 1 000 users (Caddy wants base64 of the bcrypt hash), and
@@ -268,6 +273,7 @@ expect_denied() { # url, expected status without credentials (the check really r
 declare -A header url status
 case_() { header[$1]=$2; url[$1]=$3; status[$1]=$4; }
 case_ nginx_return          "$basic_header"  "http://127.0.0.1:$plain/"             204
+case_ nginx_static          "$basic_header"  "http://127.0.0.1:$static/"            200
 case_ nginx_hop_zero_cost   "$basic_header"  "http://127.0.0.1:$hop/"               204
 case_ portcullis_direct     "$basic_header"  "http://127.0.0.1:$auth/auth"          200
 case_ caddy_basicauth       "$basic_header"  "http://127.0.0.1:$caddy_basic/"       204
@@ -279,12 +285,12 @@ case_ apache_openidc_hs256  "$bearer" "http://127.0.0.1:$apache/jwt/"        200
 case_ nginx_portcullis_pam  "$pam"    "http://127.0.0.1:$front/pam"          204
 case_ apache_pam_socache    "$pam"    "http://127.0.0.1:$apache/pam/"        200
 case_ nginx_auth_pam        "$pam"    "http://127.0.0.1:$basic/pam"          204
-order=(nginx_return nginx_hop_zero_cost portcullis_direct caddy_basicauth caddy_forward_auth nginx_portcullis_basic
+order=(nginx_return nginx_static nginx_hop_zero_cost portcullis_direct caddy_basicauth caddy_forward_auth nginx_portcullis_basic
        nginx_auth_basic nginx_portcullis_hs256 apache_openidc_hs256 nginx_portcullis_pam apache_pam_socache nginx_auth_pam)
 for name in "${order[@]}"; do expect "${header[$name]}" "${url[$name]}" "${status[$name]}"; done
 # The authenticated cases refuse a request without credentials: each really checks.
 for name in "${order[@]}"; do
-  case $name in nginx_return|nginx_hop_zero_cost) continue ;; esac
+  case $name in nginx_return|nginx_static|nginx_hop_zero_cost) continue ;; esac
   expect_denied "${url[$name]}" 401
 done
 
@@ -321,6 +327,7 @@ target() { # name, numerator, denominator, target, direction (ge|le)
 }
 target nginx_portcullis_basic/caddy_basicauth nginx_portcullis_basic caddy_basicauth 1 ge
 target nginx_portcullis_basic/nginx_hop_zero_cost nginx_portcullis_basic nginx_hop_zero_cost 0.6 ge
+target portcullis_direct/nginx_static portcullis_direct nginx_static 0.75 ge
 target portcullis_direct/nginx_return portcullis_direct nginx_return 0.75 ge
 target nginx_portcullis_basic/nginx_auth_basic nginx_portcullis_basic nginx_auth_basic 50 ge
 target caddy_forward_auth/caddy_basicauth caddy_forward_auth caddy_basicauth 1 ge
@@ -328,5 +335,10 @@ target nginx_portcullis_hs256/apache_openidc_hs256 nginx_portcullis_hs256 apache
 target nginx_portcullis_pam/apache_pam_socache nginx_portcullis_pam apache_pam_socache 1 ge
 target nginx_portcullis_pam/nginx_auth_pam nginx_portcullis_pam nginx_auth_pam 1 ge
 # p99 of the direct case, in ms (wrk prints us/ms/s).
-p99ms=$(echo "${p99[portcullis_direct]}" | awk '/us$/ {sub("us",""); print $1/1000; next} /ms$/ {sub("ms",""); print $1; next} /s$/ {sub("s",""); print $1*1000}')
+milliseconds() { echo "$1" | awk '/us$/ {sub("us",""); print $1/1000; next} /ms$/ {sub("ms",""); print $1; next} /s$/ {sub("s",""); print $1*1000}'; }
+p99ms=$(milliseconds "${p99[portcullis_direct]}")
 printf 'portcullis_direct_p99_ms\t%s\tms\ttarget\t<= 2\t%s\n' "$p99ms" "$(awk -v p="$p99ms" 'BEGIN { print (p <= 2 ? "met" : "MISSED") }')"
+# The peers' own p99 under the same load: what the machine (wrk beside the server on 2 cores) allows.
+for peer in nginx_static nginx_return; do
+  printf 'portcullis_direct_p99/%s_p99\t%s\tratio\t%s_p99_ms\t%s\n' "$peer" "$(ratio "$p99ms" "$(milliseconds "${p99[$peer]}")")" "$peer" "$(milliseconds "${p99[$peer]}")"
+done

@@ -40,7 +40,7 @@ struct EndpointChannel: ServerChildChannel {
         channel.eventLoop.makeCompletedFuture {
             // Error handling off: a malformed request gets Hummingbird's answer (400, close) from
             // the handler, so the daemon answers as it did. NIO's outbound header validation off:
-            // every response head is built from HTTPTypes fields (``EndpointHandler/responseHead(_:)``),
+            // every response head is built from HTTPTypes fields (``EndpointHandler/responseHead(_:closing:)``),
             // whose names are validated and whose values are legalized (CR, LF, NUL become spaces)
             // when they are made, so it would check again what cannot be wrong, on every answer.
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(
@@ -138,9 +138,14 @@ final class EndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Each field goes through `HTTPField` (the name validated, the value legalized) straight into
     /// NIO's headers, as the HTTPTypes → HTTP/1 conversion would put it, without building the
     /// `HTTPFields` in between.
-    static func responseHead(_ response: AuthResponse) -> HTTPResponseHead {
+    ///
+    /// `closing`: the connection closes after this answer, and says so (`Connection: close`, RFC
+    /// 9112 §9.6). Without it a proxy that asked to close (nginx sends `Connection: close` unless
+    /// told `proxy_set_header Connection ""`) took the connection as kept alive, reused it, and
+    /// found it reset: about one request in sixteen retried in nginx's error log (issue 16).
+    static func responseHead(_ response: AuthResponse, closing: Bool = false) -> HTTPResponseHead {
         var headers: [(String, String)] = []
-        headers.reserveCapacity(response.headers.count + 1)
+        headers.reserveCapacity(response.headers.count + 2)
         var hasLength = false
         for header in response.headers {
             guard let name = HTTPField.Name(header.name) else { continue }
@@ -148,6 +153,7 @@ final class EndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
             headers.append((name.rawName, HTTPField(name: name, value: header.value).value))
         }
         if !hasLength { headers.append((HTTPField.Name.contentLength.rawName, String(response.body.count))) }
+        if closing { headers.append((HTTPField.Name.connection.rawName, "close")) }
         let status = HTTPResponse.Status(code: response.status)
         return HTTPResponseHead(
             version: .http1_1, status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase),
@@ -156,12 +162,13 @@ final class EndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func write(_ response: AuthResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else { return }
-        context.write(wrapOutboundOut(.head(Self.responseHead(response))), promise: nil)
+        let keepingAlive = keepAlive && !quiescing
+        context.write(wrapOutboundOut(.head(Self.responseHead(response, closing: !keepingAlive))), promise: nil)
         if !response.body.isEmpty {
             context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: response.body)))), promise: nil)
         }
         inFlight = false
-        if keepAlive && !quiescing {
+        if keepingAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             idleSince = .now()
         } else {

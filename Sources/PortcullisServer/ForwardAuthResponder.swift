@@ -1,10 +1,10 @@
 package import HTTPTypes
 public import Hummingbird
 import HummingbirdCore
-public import NIOCore
-public import Portcullis
+package import NIOCore
+package import Portcullis
 public import PortcullisHummingbird
-public import PortcullisRuntime
+package import PortcullisRuntime
 
 /// The daemon's endpoints:
 /// - `/auth` (stack `default`) and `/auth/{stack}`, any method (a trailing slash is ignored):

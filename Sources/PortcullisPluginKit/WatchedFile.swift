@@ -9,7 +9,7 @@ import Darwin
 #endif
 
 /// Marks each file's look queue, so that `deinit` can tell it runs on it.
-nonisolated(unsafe) private let lookQueueKey = DispatchSpecificKey<ObjectIdentifier>()
+private let lookQueueKey = DispatchSpecificKey<ObjectIdentifier>()
 
 /// A value loaded from a file (or from several files loaded together) and reloaded when a file
 /// changes, so passwords, keys and lists follow the disk without a restart.
@@ -189,7 +189,7 @@ public final class WatchedFile<Value: Sendable>: Sendable {
 
         func scheduledLook() {
             guard !inForce.withLock({ $0.stopped }) else { return }
-            reloadIfChanged()
+            _ = reloadIfChanged()
             inForce.withLock { $0.lookScheduled = false }
         }
 

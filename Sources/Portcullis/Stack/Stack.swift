@@ -79,9 +79,7 @@ package final class Stack: Sendable {
         if cachedOnly { answered.answers.reserveCapacity(entries.count) }
 
         request.withCRequest(stack: name) { cRequest in
-            // By index, not `for entry in entries`: that copies each entry (a retain and a
-            // release of its instance) for nothing; the stack holds them for the whole call.
-            for index in entries.indices {
+            for (index, entry) in entries.enumerated() {
                 // ABI 1.1: each entry sees the identity the allows before it established.
                 if dispatch.identityRevision != identityLaidOut {
                     identity.lay(principal: dispatch.principal, attributes: dispatch.attributes, into: cRequest)
@@ -92,7 +90,7 @@ package final class Stack: Sendable {
                     (answer, cached, micros) = replay.answers[index]
                 } else {
                     let started = MonotonicClock.nanoseconds()
-                    guard let checked = check(entries[index], index: index, request, cRequest, cachedOnly: cachedOnly) else {
+                    guard let checked = check(entry, index: index, request, cRequest, cachedOnly: cachedOnly) else {
                         incomplete = true
                         break
                     }
@@ -101,8 +99,7 @@ package final class Stack: Sendable {
                 }
                 if cachedOnly { answered.answers.append((answer, cached, micros)) }
                 let result = StepResult(answer)
-                let control = entries[index].control
-                let action = result.verdict.map(control.action) ?? .bad
+                let action = result.verdict.map(entry.control.action) ?? .bad
 
                 if let challenge = answer.challenge, !challenges.contains(challenge) { challenges.append(challenge) }
                 if result.verdict == .deny {
@@ -113,12 +110,12 @@ package final class Stack: Sendable {
                     cacheTTL = min(cacheTTL ?? ttl, ttl)
                 }
                 trace.append(TraceStep(
-                    index: index, plugin: entries[index].plugin.name, control: control,
+                    index: index, plugin: entry.plugin.name, control: entry.control,
                     answer: result.verdict.map(TraceStep.Answer.verdict) ?? .invalid(rawVerdict: answer.rawVerdict, rawReason: answer.rawReason),
                     reasonCode: result.failureReason, taken: action,
                     micros: micros,
                     challenge: answer.challenge, detail: answer.detail, cached: cached))
-                if dispatch.apply(result, action: action, entry: index, anonymous: entries[index].anonymous) { break }
+                if dispatch.apply(result, action: action, entry: index, anonymous: entry.anonymous) { break }
             }
         }
 

@@ -54,8 +54,8 @@ package final class VerificationCache: Sendable {
 
     func lookup(_ key: CacheKey, countingMiss: Bool = true) -> PluginAnswer? {
         let instant = now()
-        // Counted under the shard's lock, already held: one global counter lock taken on every
-        // lookup was a second lock for every event loop to queue on (perf, issue 16).
+        // Counted under the shard's lock, already held, rather than under a second lock that
+        // every lookup on every event loop shared.
         return shard(key).mutex.withLock { shard -> PluginAnswer? in
             guard let slot = shard.entries[key], slot.expires > instant else {
                 shard.removeExpired(key, at: instant)
